@@ -1,0 +1,98 @@
+import ArgumentParser
+import Foundation
+import ZuoraSyncKit
+
+struct RunsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "runs", abstract: "List runs, newest first.")
+
+    @OptionGroup var global: GlobalOptions
+    @Flag(help: "JSON output.") var json = false
+
+    func run() throws {
+        let manifests = global.dataDirectory.manifests()
+        if json {
+            FileHandle.standardOutput.write(try CanonicalJSON.encode(manifests))
+        } else if manifests.isEmpty {
+            print("No runs in \(global.dataDirectory.root.path) yet. Start one with `zuora-sync run --all`.")
+        } else {
+            print(RunSummaryFormatter.runs(manifests))
+        }
+    }
+}
+
+struct InspectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inspect",
+        abstract: "Show per customer and stage: status, counts, warnings, timings and where the files are.")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Run id (default: the newest run).") var runID: String?
+    @Option(help: "Only this customer.") var customer: String?
+    @Option(help: "Only this stage id.") var stage: String?
+    @Flag(help: "JSON output.") var json = false
+
+    func run() throws {
+        do {
+            let directory = global.dataDirectory
+            let manifest: RunManifest
+            if let runID {
+                manifest = try directory.loadManifest(runID)
+            } else {
+                guard let newest = directory.manifests().first else {
+                    throw ValidationError("No runs in \(directory.root.path) yet. Start one with `zuora-sync run --all`.")
+                }
+                manifest = newest
+            }
+            if let customer, !manifest.customers.contains(customer) {
+                throw ValidationError("Run \(manifest.id) has no customer '\(customer)'; it has: \(manifest.customers.joined(separator: ", ")).")
+            }
+            if let stage, !manifest.pipeline.stages.contains(where: { $0.id == stage }) {
+                throw ValidationError("Run \(manifest.id) has no stage '\(stage)'; it has: \(manifest.pipeline.stages.map(\.id).joined(separator: ", ")).")
+            }
+            let inspections = StageInspection.collect(run: manifest, dataDirectory: directory, customer: customer, stage: stage)
+            if json {
+                FileHandle.standardOutput.write(try CanonicalJSON.encode(inspections))
+            } else {
+                print("Run \(manifest.id) (\(manifest.pipelineName)): \(manifest.status.rawValue), pass \(manifest.passes)", terminator: "")
+                print(StageInspection.render(inspections))
+            }
+        } catch {
+            throw ExitCodes.fail(error)
+        }
+    }
+}
+
+struct ValidateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "validate",
+        abstract: "Check a pipeline file and the customers file without running anything.")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Pipeline file.") var pipeline = "pipelines/sync-workflows.yaml"
+
+    func run() throws {
+        do {
+            let definition = try PipelineLoader.load(path: pipeline)
+            let customers = try global.loadCustomers()
+            print("\(pipeline): ok — \(definition.stages.count) stages: \(definition.stages.map(\.id).joined(separator: " → "))")
+            print("\(global.customersPath): ok — \(customers.count) customer(s): \(customers.map(\.id).joined(separator: ", "))")
+        } catch {
+            throw ExitCodes.fail(error)
+        }
+    }
+}
+
+struct FixturesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fixtures", abstract: "Fixture tenants for the mock Zuora.", subcommands: [Generate.self])
+
+    struct Generate: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Write the demo tenants (reproducible byte for byte).")
+        @Option(help: "Output directory.") var out = "fixtures/demo"
+
+        func run() throws {
+            let count = try FixtureGenerator.writeDemo(to: URL(fileURLWithPath: out, isDirectory: true))
+            print("Wrote \(count) files under \(out)")
+        }
+    }
+}
