@@ -44,19 +44,22 @@ public struct FaultPlan: Sendable, Equatable {
         rules = try spec.split(separator: ",").map { try Self.parseRule(String($0).trimmingCharacters(in: .whitespaces)) }
     }
 
+    private static let grammar = try! NSRegularExpression(
+        pattern: "^([a-z0-9]+)(?:=([0-9]+))?(?::([a-z]+))?(?:@([0-9]+))?(?:x([0-9]+|\\*))?$")
+
     private static func parseRule(_ text: String) throws -> Rule {
-        var rest = Substring(text)
-        func take(after marker: Character) -> Substring? {
-            guard let index = rest.lastIndex(of: marker) else { return nil }
-            let value = rest[rest.index(after: index)...]
-            rest = rest[..<index]
-            return value
+        let range = NSRange(text.startIndex..., in: text)
+        guard let match = grammar.firstMatch(in: text, range: range) else {
+            throw ParseError(description: "fault '\(text)' is not KIND[=VALUE][:ENDPOINT][@NTH][xTIMES]")
         }
-        let timesText = take(after: "x")
-        let nthText = take(after: "@")
-        let endpointText = take(after: ":")
-        let valueText = take(after: "=")
-        let kindText = String(rest)
+        func group(_ index: Int) -> Substring? {
+            Range(match.range(at: index), in: text).map { text[$0] }
+        }
+        let kindText = String(group(1)!)
+        let valueText = group(2)
+        let endpointText = group(3)
+        let nthText = group(4)
+        let timesText = group(5)
         let value = try valueText.map { v -> Int in
             guard let number = Int(v), number >= 0 else { throw ParseError(description: "fault '\(text)': '\(v)' is not a number") }
             return number

@@ -58,6 +58,19 @@ public final class MockZuora: Sendable {
         var inFlight = 0
         var inFlightByTenant: [String: Int] = [:]
         var endpointNumbers: [FaultPlan.Endpoint: Int] = [:]
+        var listings: [String: (stamp: String, items: [JSONValue], ids: Set<Int64>)] = [:]
+    }
+
+    /// The tenant's list items, parsed once per version of `workflows.json` (size + mtime).
+    private func listing(_ tenant: FixtureTenant, name: String) throws -> (items: [JSONValue], ids: Set<Int64>) {
+        let url = tenant.directory.appendingPathComponent("workflows.json")
+        let attributes = try FileManager.default.attributesOfItem(atPath: url.path)
+        let stamp = "\(attributes[.size] ?? 0)-\((attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)"
+        if let cached = state.withLock({ $0.listings[name] }), cached.stamp == stamp { return (cached.items, cached.ids) }
+        let items = try tenant.listItems()
+        let ids = Set(items.compactMap { $0["id"]?.intValue })
+        state.withLock { $0.listings[name] = (stamp, items, ids) }
+        return (items, ids)
     }
 
     public init(fixtures: URL, clock: any WallClock = SystemClock(), faults: FaultPlan = FaultPlan()) {
@@ -185,7 +198,7 @@ public final class MockZuora: Sendable {
         guard page >= 1, (1...50).contains(length) else {
             return Self.error(400, code: "invalid", title: "page must be 1 or more and page_length from 1 to 50")
         }
-        guard let items = try? tenant.listItems() else {
+        guard let items = try? listing(tenant, name: request.tenant).items else {
             return Self.error(500, code: "fixture", title: "workflows.json of tenant \(request.tenant) is unreadable")
         }
         let start = min(items.count, (page - 1) * length)
@@ -202,7 +215,7 @@ public final class MockZuora: Sendable {
         guard parts.count == 3, parts[2] == "export", let id = Int64(parts[1]), id > 0 else {
             return Self.error(404, code: "not_found", title: "Not found")
         }
-        guard let items = try? tenant.listItems(), items.contains(where: { $0["id"]?.intValue == id }),
+        guard let ids = try? listing(tenant, name: request.tenant).ids, ids.contains(id),
               let body = tenant.exportData(id: id) else {
             return Self.error(404, code: "invalid", title: "Workflow version is not found")
         }

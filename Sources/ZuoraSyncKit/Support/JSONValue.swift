@@ -11,29 +11,15 @@ public enum JSONValue: Sendable, Hashable {
     case array([JSONValue])
     case object([String: JSONValue])
 
-    /// Parses JSON text; throws `JSONValue.ParseError` with the parser's reason on invalid input.
+    /// Parses JSON text; throws `JSONValue.ParseError` with the reason, line and column on invalid input.
     public static func parse(_ data: Data) throws -> JSONValue {
-        do {
-            return try JSONDecoder().decode(JSONValue.self, from: data)
-        } catch let error as DecodingError {
-            throw ParseError(reason: Self.describe(error))
-        }
+        try JSONParser.parse(data)
     }
 
     /// Why a document could not be parsed, in words for a person.
     public struct ParseError: Error, CustomStringConvertible, Sendable {
         public let reason: String
         public var description: String { "invalid JSON: \(reason)" }
-    }
-
-    private static func describe(_ error: DecodingError) -> String {
-        switch error {
-        case .dataCorrupted(let context):
-            let underlying = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
-            return underlying ?? context.debugDescription
-        default:
-            return String(describing: error)
-        }
     }
 
     public subscript(key: String) -> JSONValue? {

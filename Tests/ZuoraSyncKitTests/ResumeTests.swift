@@ -1,0 +1,96 @@
+import Foundation
+import Testing
+@testable import ZuoraSyncKit
+
+@Suite("Resume and golden runs")
+struct ResumeTests {
+    /// A run interrupted by the network going away, resumed, ends exactly like an uninterrupted run.
+    @Test(arguments: [5, 40, 90])
+    func resumedRunEndsIdenticalToACleanRun(failAfter calls: Int) async throws {
+        let clean = try TestWorkspace()
+        try await clean.sync(["globex", "initech"])
+
+        let interrupted = try TestWorkspace()
+        let clock = ManualClock()
+        let mock = try interrupted.mock(clock: clock)
+        let failing = FailingAfterTransport(base: FixtureTransport(mock: mock), limit: calls)
+        let first = try await interrupted.runner(transport: failing, clock: clock)
+            .start(pipeline: try interrupted.pipeline { $0.customerConcurrency = 1 }, pipelinePath: "p", customers: interrupted.customers(["globex", "initech"]))
+        #expect(first.status == .failed)
+        let failed = first.results.filter { $0.status == .failed }
+        #expect(!failed.isEmpty)
+        #expect(failed.allSatisfy { $0.isRetryable == true })
+
+        let exportsBefore = mock.stats.count("globex", .export)
+        let resumed = try await interrupted.runner(transport: FixtureTransport(mock: mock), clock: clock)
+            .resume(runID: nil, customers: interrupted.customers(["globex", "initech"]))
+        #expect(resumed.id == first.id)
+        #expect(resumed.status == .succeeded)
+        #expect(resumed.passes == 2)
+        // Exports already downloaded before the interruption are not downloaded again.
+        #expect(mock.stats.count("globex", .export) - exportsBefore <= 123 - max(0, exportsBefore - 2))
+
+        #expect(try interrupted.databaseDump() == clean.databaseDump())
+        let cleanSnapshots = clean.files(under: clean.data.root.appendingPathComponent("snapshots"))
+        let resumedSnapshots = interrupted.files(under: interrupted.data.root.appendingPathComponent("snapshots"))
+        #expect(cleanSnapshots.count == resumedSnapshots.count)
+        #expect(cleanSnapshots == resumedSnapshots)
+    }
+
+    @Test func committedStagesAreNotRedoneOnResume() async throws {
+        let workspace = try TestWorkspace()
+        // The 10th export request fails hard (5 x 503 = retries used up).
+        let mock = try workspace.mock(faults: "503:export@10x5")
+        let first = try await workspace.runner(transport: FixtureTransport(mock: mock))
+            .start(pipeline: try workspace.pipeline { $0.stages[3].concurrency = 1 }, pipelinePath: "p", customers: workspace.customers(["globex"]))
+        let result = try #require(first.result(for: "globex"))
+        #expect(result.failedStage == "download-exports")
+        #expect(result.isRetryable == true)
+        let downloaded = workspace.files(under: workspace.data.stage(run: first.id, customer: "globex", index: 3, stageID: "download-exports").appendingPathComponent("exports")).count
+        #expect(downloaded == 8, "9 requests before the failing one; one of them is the invalid-JSON export")
+
+        let before = mock.stats
+        let resumed = try await workspace.runner(transport: FixtureTransport(mock: mock)).resume(runID: first.id, customers: workspace.customers(["globex"]))
+        #expect(resumed.status == .succeeded)
+        #expect(mock.stats.count("globex", .token) == before.count("globex", .token), "token reused from the cache")
+        #expect(mock.stats.count("globex", .list) == before.count("globex", .list), "listing stage was committed, not redone")
+        #expect(mock.stats.count("globex", .export) - before.count("globex", .export) == 123 - 8, "only the exports not yet on disk")
+    }
+
+    @Test func resumeWithoutUnfinishedRunSaysSo() async throws {
+        let workspace = try TestWorkspace()
+        try await workspace.sync(["hooli"])
+        await #expect(throws: FileError.self) {
+            try await workspace.runner(transport: FixtureTransport(mock: try workspace.mock())).resume(runID: nil, customers: workspace.customers())
+        }
+    }
+
+    /// The whole data directory of a demo run, with pinned clock and run id, against a recorded
+    /// digest. Re-record on purpose with ZUORA_SYNC_RECORD_GOLDEN=1 and review the diff.
+    @Test func demoRunMatchesTheGoldenDigest() async throws {
+        let workspace = try TestWorkspace()
+        try await workspace.sync(runID: "golden-run")
+        var lines: [String] = []
+        for (path, data) in workspace.files(under: workspace.data.root).sorted(by: { $0.key < $1.key }) {
+            if path.hasPrefix("auth/") || path.hasPrefix("locks/") || path.hasPrefix("store.sqlite") { continue }
+            lines.append("\(path) \(Digest.sha256Hex(data))")
+        }
+        lines.append("store \(Digest.sha256Hex(try workspace.databaseDump()))")
+        let actual = lines.joined(separator: "\n") + "\n"
+        let golden = TestWorkspace.repositoryRoot.appendingPathComponent("Tests/ZuoraSyncKitTests/Golden/demo-run.txt")
+        if ProcessInfo.processInfo.environment["ZUORA_SYNC_RECORD_GOLDEN"] == "1" {
+            try actual.write(to: golden, atomically: true, encoding: .utf8)
+        }
+        let expected = try String(contentsOf: golden, encoding: .utf8)
+        let differing = zip(actual.split(separator: "\n"), expected.split(separator: "\n")).filter { $0 != $1 }.prefix(5)
+        #expect(actual == expected, "first differences: \(Array(differing))")
+    }
+
+    @Test func demoFixturesAreReproducibleByteForByte() throws {
+        let workspace = try TestWorkspace()
+        let generated = workspace.files(under: workspace.fixtures)
+        let committed = workspace.files(under: TestWorkspace.repositoryRoot.appendingPathComponent("fixtures/demo"))
+        #expect(generated.count == committed.count)
+        #expect(generated == committed, "run `make fixtures` and commit the result")
+    }
+}

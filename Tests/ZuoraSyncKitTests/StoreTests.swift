@@ -1,0 +1,112 @@
+import Foundation
+import GRDB
+import Testing
+@testable import ZuoraSyncKit
+
+@Suite("Store constraints and path safety")
+struct StoreTests {
+    func customer(_ id: String) -> CustomerConfig {
+        CustomerConfig(id: id, name: id, baseURL: URL(string: "fixture://\(id)")!, clientID: "c", secret: .inline("s"))
+    }
+
+    func insertWorkflow(_ store: Store, customer: String, zuoraID: Int64) throws -> Int64 {
+        try store.writer.write { db in
+            let customerID = try Store.upsertCustomer(self.customer(customer), db)
+            try db.execute(sql: "INSERT INTO workflows (customer_id, zuora_id, name, last_synced_at) VALUES (?, ?, 'w', 'now')",
+                           arguments: [customerID, zuoraID])
+            return db.lastInsertedRowID
+        }
+    }
+
+    @Test func deletingAWorkflowRemovesItsTasksAndLinkages() throws {
+        let store = try Store()
+        let rowID = try insertWorkflow(store, customer: "a", zuoraID: 48)
+        var extraction = TaskExtraction()
+        extraction.tasks = [ExtractedTask(zuoraTaskID: 1), ExtractedTask(zuoraTaskID: 2, parentTaskID: 1)]
+        extraction.linkages = [ExtractedLinkage(linkageType: "Start", sourceWorkflowID: 9, sourceTaskID: nil, targetTaskID: 1)]
+        try store.writer.write { db in try Store.replaceTasks(rowID: rowID, extraction: extraction, db) }
+        #expect(try store.taskCounts(customerSlug: "a", zuoraID: 48) == (2, 1))
+        try store.deleteWorkflows(customerSlug: "a", zuoraIDs: [48])
+        let remaining = try store.writer.read { db in
+            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tasks")!, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM linkages")!)
+        }
+        #expect(remaining == (0, 0))
+    }
+
+    @Test func deletingACustomerCascadesToEverything() throws {
+        let store = try Store()
+        let rowID = try insertWorkflow(store, customer: "a", zuoraID: 1)
+        var extraction = TaskExtraction()
+        extraction.tasks = [ExtractedTask(zuoraTaskID: 7)]
+        try store.writer.write { db in
+            try Store.replaceTasks(rowID: rowID, extraction: extraction, db)
+            try db.execute(sql: "DELETE FROM customers WHERE slug = 'a'")
+        }
+        #expect(try store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM workflows") } == 0)
+        #expect(try store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tasks") } == 0)
+    }
+
+    @Test func zuoraIDsAreUniquePerTenantOnly() throws {
+        let store = try Store()
+        _ = try insertWorkflow(store, customer: "a", zuoraID: 48)
+        _ = try insertWorkflow(store, customer: "b", zuoraID: 48)
+        #expect(throws: DatabaseError.self) { _ = try insertWorkflow(store, customer: "a", zuoraID: 48) }
+        #expect(try store.storedWorkflows(customerSlug: "a").keys.sorted() == [48])
+        #expect(try store.storedWorkflows(customerSlug: "b").keys.sorted() == [48])
+    }
+
+    @Test func duplicateTaskIDsInAnExportKeepTheFirst() {
+        let export = try! JSONValue.parse(Data("""
+            {"workflow": {}, "tasks": [{"id": 1, "name": "a", "task_id": null}, {"id": 1, "name": "b"}, {"name": "no id"}],
+             "linkages": [{"linkage_type": "Start", "source_workflow_id": 5, "source_task_id": null, "target_task_id": 1}]}
+            """.utf8))
+        let extraction = TaskExtractor.extract(from: export)
+        #expect(extraction.tasks.map(\.name) == ["a"])
+        #expect(extraction.warnings.count == 2)
+        #expect(extraction.linkages.first?.sourceTaskID == nil)
+    }
+
+    @Test(arguments: [
+        JSONValue.object(["id": .string("../x"), "name": .string("evil")]),
+        JSONValue.object(["id": .int(-3), "name": .string("negative")]),
+        JSONValue.object(["id": .null, "name": .string("null")]),
+        JSONValue.object(["name": .string("missing")]),
+    ])
+    func listItemsWithoutASafeIDAreRejected(_ item: JSONValue) {
+        #expect(ListedWorkflow(item: item) == nil)
+    }
+
+    @Test func numericStringIDsAreAccepted() {
+        #expect(ListedWorkflow(item: .object(["id": .string("48"), "name": .string("x")]))?.id == 48)
+    }
+
+    @Test func runAndCustomerIDsUsedInPathsAreChecked() throws {
+        #expect(!SafeIdentifier.isValidRunID("../etc"))
+        #expect(!SafeIdentifier.isValidRunID(".hidden"))
+        #expect(SafeIdentifier.isValidRunID("20261129T052000Z-1a2b3c"))
+        #expect(!SafeIdentifier.isValidCustomerID("../x"))
+        #expect(throws: FileError.self) { try DataDirectory(path: "/tmp").loadManifest("../../etc/passwd") }
+    }
+
+    @Test func aDuplicateIDAcrossPagesIsCountedOnce() async throws {
+        let workspace = try TestWorkspace()
+        // Put workflow 100 (page 1) again at the end of the listing (page 3), as a shifted listing would.
+        let listURL = workspace.fixtures.appendingPathComponent("globex/workflows.json")
+        var items = try JSONValue.parse(Data(contentsOf: listURL)).arrayValue!
+        items.append(items[0])
+        try AtomicFile.write(JSONValue.array(items).canonicalData(), to: listURL)
+        let manifest = try await workspace.sync(["globex"])
+        let commit = try CanonicalJSON.read(StageCommit.self, from: workspace.data.stage(run: manifest.id, customer: "globex", index: 2, stageID: "fetch-workflow-pages").appendingPathComponent("commit.json"))
+        #expect(commit.counts["listed"] == 123)
+        #expect(commit.counts["duplicates"] == 1)
+        #expect(commit.counts["skipped_without_id"] == 1)
+    }
+}
+
+extension ExtractedTask {
+    init(zuoraTaskID: Int64, parentTaskID: Int64? = nil) {
+        self.init(zuoraTaskID: zuoraTaskID, parentTaskID: parentTaskID, name: nil, actionType: nil, callType: nil, object: nil,
+                  objectID: nil, priority: nil, concurrentLimit: nil, tags: nil, parameters: nil, assignment: nil, css: nil,
+                  zuoraOrgID: nil, subprocessID: nil)
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import Testing
+@testable import ZuoraSyncKit
+
+@Suite("Values: JSON, time, cron, retry, faults")
+struct SupportTests {
+    @Test func canonicalJSONIsSortedIndentedAndStable() throws {
+        let value = try JSONValue.parse(Data(#"{"b": [1, 2.5, "ü\n"], "a": {"z": null, "y": true}, "e": {}, "d": []}"#.utf8))
+        let text = String(decoding: value.canonicalData(), as: UTF8.self)
+        #expect(text == """
+            {
+              "a": {
+                "y": true,
+                "z": null
+              },
+              "b": [
+                1,
+                2.5,
+                "ü\\n"
+              ],
+              "d": [],
+              "e": {}
+            }
+
+            """)
+        #expect(try JSONValue.parse(value.canonicalData()) == value)
+        #expect(value.compactCanonicalString() == #"{"a":{"y":true,"z":null},"b":[1,2.5,"ü\n"],"d":[],"e":{}}"#)
+    }
+
+    @Test func invalidJSONSaysWhy() {
+        #expect(throws: JSONValue.ParseError.self) { try JSONValue.parse(Data("{\"a\": ".utf8)) }
+    }
+
+    @Test(arguments: [
+        ("2019-05-31T14:52:38.171Z", "2019-05-31T14:52:38.171Z"),
+        ("2019-05-31 14:52:38", "2019-05-31T14:52:38.000Z"),
+        ("2019-05-31T16:52:38+02:00", "2019-05-31T14:52:38.000Z"),
+        ("2019-05-31T14:52:38Z", "2019-05-31T14:52:38.000Z"),
+    ])
+    func timestampsNormaliseToUTC(_ input: String, _ expected: String) {
+        #expect(Timestamp.normalize(input) == expected)
+    }
+
+    @Test func badTimestampsAreNil() {
+        #expect(Timestamp.normalize("yesterday") == nil)
+        #expect(Timestamp.normalize("2019-13-01 00:00:00") == nil)
+    }
+
+    @Test func cronFindsTheNextRun() throws {
+        let hourly = try CronSchedule("0 * * * *")
+        let start = Timestamp.parse("2026-11-29T05:20:00Z")!
+        #expect(hourly.nextRun(after: start).map(Timestamp.format) == "2026-11-29T06:00:00.000Z")
+        let everyFifteen = try CronSchedule("*/15 8-9 * * 1-5")
+        #expect(everyFifteen.nextRun(after: start).map(Timestamp.format) == "2026-11-30T08:00:00.000Z") // a Monday
+        #expect(hourly.latestRun(after: start, upTo: Timestamp.parse("2026-11-29T09:30:00Z")!).map(Timestamp.format) == "2026-11-29T09:00:00.000Z")
+        #expect(throws: CronSchedule.ParseError.self) { try CronSchedule("* * *") }
+        #expect(throws: CronSchedule.ParseError.self) { try CronSchedule("60 * * * *") }
+    }
+
+    @Test func backoffIsCappedFullJitter() {
+        var settings = RetrySettings()
+        settings.baseDelayMilliseconds = 500
+        settings.maxDelayMilliseconds = 4000
+        let top = RetryPolicy(settings: settings, random: { 0.999999 })
+        #expect(abs(top.backoff(afterAttempt: 1) - 0.5) < 0.001)
+        #expect(abs(top.backoff(afterAttempt: 3) - 2.0) < 0.001)
+        #expect(abs(top.backoff(afterAttempt: 10) - 4.0) < 0.001)
+        #expect(RetryPolicy(settings: settings, random: { 0 }).backoff(afterAttempt: 5) == 0)
+    }
+
+    @Test func retryAfterReadsSecondsAndHTTPDates() {
+        let now = Timestamp.parse("2015-10-21T07:28:00Z")!
+        #expect(RetryPolicy.retryAfterSeconds("120", now: now) == 120)
+        #expect(RetryPolicy.retryAfterSeconds("Wed, 21 Oct 2015 07:28:30 GMT", now: now) == 30)
+        #expect(RetryPolicy.retryAfterSeconds("soon", now: now) == nil)
+    }
+
+    @Test func faultSpecsParse() throws {
+        let plan = try FaultPlan(spec: "429=2:export@3x2,503:list,stall=100:any@5x*,revoke@10")
+        #expect(plan.rules.count == 4)
+        #expect(plan.rules[0] == .init(kind: .status(429, retryAfter: 2), endpoint: .export, start: 3, times: 2))
+        #expect(plan.rules[1] == .init(kind: .status(503, retryAfter: nil), endpoint: .list, start: 1, times: 1))
+        #expect(plan.rules[2].times == nil)
+        #expect(plan.rules[3] == .init(kind: .revoke, endpoint: .any, start: 10, times: 1))
+        #expect(throws: FaultPlan.ParseError.self) { try FaultPlan(spec: "418:list") }
+    }
+
+    @Test func zuoraErrorBodiesOfEveryShapeAreRead() {
+        #expect(ZuoraError.message(fromBody: Data(#"{"errors":[{"status":404,"code":"invalid","title":"Workflow version is not found"}]}"#.utf8), status: 404) == "Workflow version is not found [invalid]")
+        #expect(ZuoraError.message(fromBody: Data(#"{"success":false,"reasons":[{"code":53100320,"message":"bad"}]}"#.utf8), status: 400) == "bad")
+        #expect(ZuoraError.message(fromBody: Data(#"{"error":"invalid_client","error_description":"Bad client credentials"}"#.utf8), status: 401) == "Bad client credentials")
+        #expect(ZuoraError.message(fromBody: Data(), status: 503) == "Service Unavailable")
+    }
+
+    @Test func tokenCacheRoundTripsOnlyWithTheRightSecret() {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tc-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let cache = TokenCache(dataDirectory: directory)
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        let token = AccessToken(value: "tok-123", tokenType: "bearer", scope: nil, obtainedAt: now, expiresAt: now.addingTimeInterval(3599))
+        let base = URL(string: "https://rest.zuora.com")!
+        cache.store(token, baseURL: base, clientID: "c", secret: "s")
+        #expect(cache.load(baseURL: base, clientID: "c", secret: "s", now: now) == token)
+        #expect(cache.load(baseURL: base, clientID: "c", secret: "other", now: now) == nil)
+        #expect(cache.load(baseURL: URL(string: "https://rest.eu.zuora.com")!, clientID: "c", secret: "s", now: now) == nil)
+        // Refreshed 5 minutes (or 10 %) before expiry.
+        #expect(cache.load(baseURL: base, clientID: "c", secret: "s", now: now.addingTimeInterval(3599 - 299)) == nil)
+        let text = (try? String(contentsOf: cache.fileURL(baseURL: base, clientID: "c"), encoding: .utf8)) ?? ""
+        #expect(!text.isEmpty && !text.contains("tok-123"))
+    }
+}
