@@ -63,7 +63,7 @@ enum ExitCodes {
     static let usage: Int32 = 64
 
     static func fail(_ error: any Error) -> ExitCode {
-        let message = (error as? CustomStringConvertible)?.description ?? "\(error)"
+        let message = String(describing: error)
         FileHandle.standardError.write(Data("error: \(message)\n".utf8))
         switch error {
         case is ConfigurationError, is ValidationError, is FaultPlan.ParseError: return ExitCode(usage)

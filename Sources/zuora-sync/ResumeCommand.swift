@@ -14,6 +14,10 @@ struct ResumeCommand: AsyncParsableCommand {
     func run() async throws {
         global.bootstrapLogging()
         do {
+            if runID == nil, !global.dataDirectory.manifests().contains(where: { $0.status != .succeeded }) {
+                print("Nothing to resume: every run in \(global.dataDirectory.root.path) finished.")
+                return
+            }
             let customers = try global.loadCustomers()
             let http = try runID.map { try global.dataDirectory.loadManifest($0).pipeline.http } ?? HTTPSettings()
             let runner = PipelineRunner(dataDirectory: global.dataDirectory, transport: global.makeTransport(http: http), logger: global.logger)
