@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "zuora-sync",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "zuora-sync", targets: ["zuora-sync"]),
         .library(name: "ZuoraSyncKit", targets: ["ZuoraSyncKit"]),
@@ -30,6 +30,7 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "FlyingFox", package: "FlyingFox"),
+                .product(name: "FlyingSocks", package: "FlyingFox"),
             ]
         ),
         .executableTarget(
@@ -42,8 +43,8 @@ let package = Package(
         ),
         .testTarget(
             name: "ZuoraSyncKitTests",
-            dependencies: ["ZuoraSyncKit"],
-            resources: [.copy("Golden")]
+            dependencies: ["ZuoraSyncKit", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")],
+            exclude: ["Golden"]
         ),
     ],
     swiftLanguageModes: [.v6]

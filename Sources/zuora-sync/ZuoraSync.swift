@@ -14,7 +14,7 @@ struct ZuoraSync: AsyncParsableCommand {
         subcommands: [
             RunCommand.self, ResumeCommand.self, RunsCommand.self, InspectCommand.self,
             ValidateCommand.self,
-            FixturesCommand.self,
+            MockServerCommand.self, FixturesCommand.self,
         ]
     )
 }

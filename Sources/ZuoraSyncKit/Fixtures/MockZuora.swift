@@ -50,6 +50,7 @@ public final class MockZuora: Sendable {
     public let fixtures: URL
     public let clock: any WallClock
     private let faults: FaultPlan
+    private let latencyMilliseconds: Int
     private let state = Mutex(State())
 
     struct State {
@@ -73,10 +74,12 @@ public final class MockZuora: Sendable {
         return (items, ids)
     }
 
-    public init(fixtures: URL, clock: any WallClock = SystemClock(), faults: FaultPlan = FaultPlan()) {
+    /// - Parameter latencyMilliseconds: added to every request, inside the in-flight window the stats count.
+    public init(fixtures: URL, clock: any WallClock = SystemClock(), faults: FaultPlan = FaultPlan(), latencyMilliseconds: Int = 0) {
         self.fixtures = fixtures
         self.clock = clock
         self.faults = faults
+        self.latencyMilliseconds = latencyMilliseconds
     }
 
     public var stats: MockStats { state.withLock { $0.stats } }
@@ -104,6 +107,7 @@ public final class MockZuora: Sendable {
                 state.inFlightByTenant[request.tenant, default: 1] -= 1
             }
         }
+        if latencyMilliseconds > 0 { try? await clock.sleep(seconds: Double(latencyMilliseconds) / 1000) }
         for fault in activeFaults {
             switch fault {
             case .slow(let ms): try? await clock.sleep(seconds: Double(ms) / 1000)

@@ -168,7 +168,8 @@ final class CurlWorker: @unchecked Sendable {
         _ = zs_easy_setopt_string(easy, CURLOPT_PROTOCOLS_STR, "http,https")
         _ = zs_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
         _ = zs_easy_setopt_long(easy, CURLOPT_FOLLOWLOCATION, 0)
-        _ = zs_easy_setopt_long(easy, CURLOPT_PIPEWAIT, 1)
+        // Wait for a multiplexable connection only where HTTP/2 can be negotiated (https); on plain HTTP/1.1 it would serialise.
+        _ = zs_easy_setopt_long(easy, CURLOPT_PIPEWAIT, request.url.scheme == "https" ? 1 : 0)
         _ = zs_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT, settings.connectTimeout)
         _ = zs_easy_setopt_long(easy, CURLOPT_TIMEOUT, settings.requestTimeout)
         _ = zs_easy_setopt_long(easy, CURLOPT_LOW_SPEED_LIMIT, 1)

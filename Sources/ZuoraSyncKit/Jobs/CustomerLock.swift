@@ -26,9 +26,7 @@ public final class CustomerLock: @unchecked Sendable {
             throw StageFailure("another run is syncing customer '\(customer)' right now (\(holder)); wait for it to finish or stop it",
                                isRetryable: true)
         }
-        var host = [CChar](repeating: 0, count: 256)
-        gethostname(&host, 255)
-        let text = "pid \(getpid()) on \(String(cString: host)) since \(Timestamp.format(now))\n"
+        let text = "pid \(getpid()) on \(ProcessInfo.processInfo.hostName) since \(Timestamp.format(now))\n"
         _ = ftruncate(fd, 0)
         _ = text.withCString { pwrite(fd, $0, strlen($0), 0) }
         return CustomerLock(descriptor: fd, url: url)

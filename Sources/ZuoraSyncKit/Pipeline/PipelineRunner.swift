@@ -164,7 +164,7 @@ public struct PipelineRunner: Sendable {
             result.isRetryable = Self.isRetryable(error)
             customerLogger.error("customer.failed", metadata: ["stage": "\(currentStage?.id ?? "-")", "error": "\(result.error!)"])
             if !options.dryRun {
-                try? store.upsertCustomer(customer)
+                _ = try? store.upsertCustomer(customer)
                 try? store.recordCustomerResult(slug: slug, syncedAt: clock.now(), result: "failed", fullExport: false)
             }
         }
@@ -218,8 +218,5 @@ public struct PipelineRunner: Sendable {
         }
     }
 
-    static func describe(_ error: any Error) -> String {
-        if let convertible = error as? CustomStringConvertible { return convertible.description }
-        return String(describing: error)
-    }
+    static func describe(_ error: any Error) -> String { String(describing: error) }
 }
