@@ -13,7 +13,7 @@ struct ZuoraSync: AsyncParsableCommand {
             """,
         subcommands: [
             RunCommand.self, ResumeCommand.self, RunsCommand.self, InspectCommand.self,
-            ValidateCommand.self,
+            ValidateCommand.self, DiffCommand.self, RebuildTasksCommand.self, TrashCommand.self,
             MockServerCommand.self, FixturesCommand.self,
         ]
     )

@@ -16,17 +16,26 @@ public struct DataDirectory: Sendable {
     public func run(_ id: String) -> URL { runs.appendingPathComponent(id, isDirectory: true) }
     public func manifest(_ id: String) -> URL { run(id).appendingPathComponent("run.json") }
 
+    /// `runs/<run>/<customer>/state.json`: the customer's workflows when the run finished.
+    public func customerState(run: String, customer: String) -> URL {
+        self.run(run).appendingPathComponent(customer, isDirectory: true).appendingPathComponent("state.json")
+    }
+
     /// Stage directory `runs/<run>/<customer>/<NN>-<stage-id>`.
     public func stage(run: String, customer: String, index: Int, stageID: String) -> URL {
         self.run(run).appendingPathComponent(customer, isDirectory: true)
             .appendingPathComponent(String(format: "%02d-%@", index + 1, stageID), isDirectory: true)
     }
 
-    /// Every run's manifest, newest first (run ids sort by start time).
+    /// Every run's manifest, newest first.
     public func manifests() -> [RunManifest] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: runs.path)) ?? []
-        return names.filter(SafeIdentifier.isValidRunID).sorted(by: >).compactMap { try? CanonicalJSON.read(RunManifest.self, from: manifest($0)) }
+        return names.filter(SafeIdentifier.isValidRunID).compactMap { try? CanonicalJSON.read(RunManifest.self, from: manifest($0)) }
+            .sorted { ($0.sequence, $0.id) > ($1.sequence, $1.id) }
     }
+
+    /// The sequence number for a new run.
+    public func nextSequence() -> Int { (manifests().first?.sequence ?? 0) + 1 }
 
     /// Reads one run's manifest, with an error that says what to do when it is missing.
     public func loadManifest(_ id: String) throws -> RunManifest {

@@ -28,7 +28,7 @@ public struct PipelineRunner: Sendable {
                       options: RunOptions = RunOptions()) async throws -> RunManifest {
         let now = clock.now()
         let id = makeRunID(now)
-        let manifest = RunManifest(id: id, pipelineName: pipeline.name, pipelinePath: pipelinePath, pipeline: pipeline,
+        let manifest = RunManifest(id: id, sequence: dataDirectory.nextSequence(), pipelineName: pipeline.name, pipelinePath: pipelinePath, pipeline: pipeline,
                                    customers: customers.map(\.id), options: options, status: .running, startedAt: now,
                                    finishedAt: nil, passes: 1,
                                    results: customers.map { CustomerResult(customer: $0.id, status: .pending) })
@@ -154,6 +154,9 @@ public struct PipelineRunner: Sendable {
                                                            from: earlier[.downloadExports]?.appendingPathComponent("result.json")
                                                                ?? URL(fileURLWithPath: "/nonexistent")))?.isFullPass ?? false
                 try store.recordCustomerResult(slug: slug, syncedAt: clock.now(), result: "succeeded", fullExport: fullExport)
+                try CustomerState.record(runID: manifest.id, customer: slug, at: clock.now(), store: store,
+                                         objects: ObjectStore(dataDirectory: dataDirectory.root),
+                                         to: dataDirectory.customerState(run: manifest.id, customer: slug))
             }
             result.status = .succeeded
         } catch {

@@ -24,6 +24,8 @@ public enum RunStatus: String, Sendable, Codable {
 public struct RunManifest: Sendable, Codable {
     public var formatVersion = 1
     public var id: String
+    /// Position among the data directory's runs (1, 2, ...): orders runs that started in the same second.
+    public var sequence: Int
     public var pipelineName: String
     public var pipelinePath: String
     /// The pipeline as it was when the run started; a resume uses this copy.

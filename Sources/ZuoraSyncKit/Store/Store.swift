@@ -50,6 +50,11 @@ public final class Store: Sendable {
         return try Int64.fetchOne(db, sql: "SELECT id FROM customers WHERE slug = ?", arguments: [customer.id])!
     }
 
+    /// Every customer slug in the store, sorted.
+    public func customerSlugs() throws -> [String] {
+        try writer.read { db in try String.fetchAll(db, sql: "SELECT slug FROM customers ORDER BY slug") }
+    }
+
     public func customerRowID(slug: String) throws -> Int64? {
         try writer.read { db in try Int64.fetchOne(db, sql: "SELECT id FROM customers WHERE slug = ?", arguments: [slug]) }
     }
@@ -233,22 +238,37 @@ public final class Store: Sendable {
     /// Puts archived workflows back (replacing any row with the same Zuora id), in one transaction.
     public func restore(_ archives: [WorkflowArchive], customer: CustomerConfig) throws {
         try writer.write { db in
-            let customerID = try Self.upsertCustomer(customer, db)
-            for archive in archives {
-                guard let zuoraID = archive.workflow["zuora_id"]?.intValue else { continue }
-                try db.execute(sql: "DELETE FROM workflows WHERE customer_id = ? AND zuora_id = ?", arguments: [customerID, zuoraID])
-                let workflowColumns = archive.workflow.keys.sorted()
-                try db.execute(sql: "INSERT INTO workflows (customer_id, \(workflowColumns.joined(separator: ", "))) VALUES (?\(String(repeating: ", ?", count: workflowColumns.count)))",
-                               arguments: StatementArguments([customerID.databaseValue] + workflowColumns.map { archive.workflow[$0]!.databaseValue }))
-                let rowID = db.lastInsertedRowID
-                for (table, rows) in [("tasks", archive.tasks), ("linkages", archive.linkages)] {
-                    for row in rows {
-                        let names = row.keys.sorted()
-                        try db.execute(sql: "INSERT INTO \(table) (workflow_id, \(names.joined(separator: ", "))) VALUES (?\(String(repeating: ", ?", count: names.count)))",
-                                       arguments: StatementArguments([rowID.databaseValue] + names.map { row[$0]!.databaseValue }))
-                    }
-                }
+            try Self.restore(archives, customerID: try Self.upsertCustomer(customer, db), db)
+        }
+    }
+
+    /// The same, for a customer that is only in the store.
+    public func restore(_ archives: [WorkflowArchive], customerSlug: String) throws {
+        try writer.write { db in
+            guard let customerID = try Int64.fetchOne(db, sql: "SELECT id FROM customers WHERE slug = ?", arguments: [customerSlug]) else { return }
+            try Self.restore(archives, customerID: customerID, db)
+        }
+    }
+
+    private static func restore(_ archives: [WorkflowArchive], customerID: Int64, _ db: Database) throws {
+        // Column names come from a trash file: only the table's own columns are accepted.
+        func insert(into table: String, parent: (column: String, id: Int64), values: [String: JSONValue]) throws {
+            let known = Set(try db.columns(in: table).map(\.name)).subtracting(["id", parent.column])
+            let names = values.keys.sorted()
+            if let unknown = names.first(where: { !known.contains($0) }) {
+                throw FileError(path: "trash", message: "an archived \(table) row has an unknown column '\(unknown)'; it was not restored.")
             }
+            let placeholders = String(repeating: ", ?", count: names.count)
+            try db.execute(sql: "INSERT INTO \(table) (\(parent.column)\(names.map { ", " + $0 }.joined())) VALUES (?\(placeholders))",
+                           arguments: StatementArguments([parent.id.databaseValue] + names.map { values[$0]!.databaseValue }))
+        }
+        for archive in archives {
+            guard let zuoraID = archive.workflow["zuora_id"]?.intValue else { continue }
+            try db.execute(sql: "DELETE FROM workflows WHERE customer_id = ? AND zuora_id = ?", arguments: [customerID, zuoraID])
+            try insert(into: "workflows", parent: ("customer_id", customerID), values: archive.workflow)
+            let rowID = db.lastInsertedRowID
+            for task in archive.tasks { try insert(into: "tasks", parent: ("workflow_id", rowID), values: task) }
+            for linkage in archive.linkages { try insert(into: "linkages", parent: ("workflow_id", rowID), values: linkage) }
         }
     }
 
