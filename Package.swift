@@ -43,7 +43,10 @@ let package = Package(
         ),
         .testTarget(
             name: "ZuoraSyncKitTests",
-            dependencies: ["ZuoraSyncKit", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "ZuoraSyncKit", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "FlyingFox", package: "FlyingFox"), .product(name: "FlyingSocks", package: "FlyingFox"),
+            ],
             exclude: ["Golden"]
         ),
     ],

@@ -12,7 +12,8 @@ struct ZuoraSync: AsyncParsableCommand {
             Every command takes --data-dir and --customers (or ZUORA_SYNC_DATA_DIR, ZUORA_SYNC_CUSTOMERS).
             """,
         subcommands: [
-            RunCommand.self, ResumeCommand.self, RunsCommand.self, InspectCommand.self,
+            RunCommand.self, ResumeCommand.self, SyncCommand.self, WorkCommand.self, JobsCommand.self, ScheduleCommand.self,
+            CustomersCommand.self, RunsCommand.self, InspectCommand.self,
             ValidateCommand.self, DiffCommand.self, RebuildTasksCommand.self, TrashCommand.self,
             MockServerCommand.self, FixturesCommand.self,
         ]

@@ -43,7 +43,7 @@ struct ChangesTests {
         #expect(changes[1].changes.map(\.path) == ["callout_trigger"])
         #expect(changes[1].changes.first?.before != changes[1].changes.first?.after)
 
-        let cli = try CommandLineRunner.run(["diff", "--customer", "initech", "--data-dir", workspace.data.root.path], in: workspace.root)
+        let cli = try await CommandLineRunner.run(["diff", "--customer", "initech", "--data-dir", workspace.data.root.path], in: workspace.root)
         #expect(cli.exitCode == 0, "\(cli.stderr)")
         #expect(cli.stdout.contains("~ 41"))
         #expect(cli.stdout.contains("parameters.subject"))
@@ -51,11 +51,11 @@ struct ChangesTests {
         // The same through two snapshot directories.
         let copy = workspace.root.appendingPathComponent("old-snapshots")
         try FileManager.default.copyItem(at: workspace.data.root.appendingPathComponent("snapshots/initech"), to: copy)
-        let same = try CommandLineRunner.run(["diff", copy.path, workspace.data.root.appendingPathComponent("snapshots/initech").path], in: workspace.root)
+        let same = try await CommandLineRunner.run(["diff", copy.path, workspace.data.root.appendingPathComponent("snapshots/initech").path], in: workspace.root)
         #expect(same.stdout.contains("no changes"))
     }
 
-    @Test func layoutOnlyChangesAreNotReported() throws {
+    @Test func layoutOnlyChangesAreNotReported() async throws {
         let export = try JSONValue.parse(Data(contentsOf: TestWorkspace.repositoryRoot.appendingPathComponent("fixtures/demo/initech/exports/40.json")))
         var moved = export.objectValue!
         var tasks = moved["tasks"]!.arrayValue!
@@ -82,9 +82,9 @@ struct ChangesTests {
         let trash = Trash(directory: workspace.data)
         #expect(trash.list().map(\.id) == [46])
 
-        let list = try CommandLineRunner.run(["trash", "list", "--data-dir", workspace.data.root.path], in: workspace.root)
+        let list = try await CommandLineRunner.run(["trash", "list", "--data-dir", workspace.data.root.path], in: workspace.root)
         #expect(list.stdout.contains(deleting.id) && list.stdout.contains("46"))
-        let restore = try CommandLineRunner.run(["trash", "restore", deleting.id, "--customer", "initech", "--workflow", "46",
+        let restore = try await CommandLineRunner.run(["trash", "restore", deleting.id, "--customer", "initech", "--workflow", "46",
                                                  "--data-dir", workspace.data.root.path], in: workspace.root)
         #expect(restore.exitCode == 0, "\(restore.stderr)")
         #expect(try workspace.databaseDump() == before)
@@ -113,7 +113,7 @@ struct ChangesTests {
             try db.execute(sql: "DELETE FROM linkages")
         }
         #expect(try workspace.databaseDump() != before)
-        let result = try CommandLineRunner.run(["rebuild-tasks", "--customer", "initech", "--data-dir", workspace.data.root.path], in: workspace.root)
+        let result = try await CommandLineRunner.run(["rebuild-tasks", "--customer", "initech", "--data-dir", workspace.data.root.path], in: workspace.root)
         #expect(result.exitCode == 0, "\(result.stderr)")
         #expect(result.stdout.contains("Rebuilt 6 workflow(s), 39 task(s)"))
         #expect(try workspace.databaseDump() == before)

@@ -21,13 +21,13 @@ struct CommandLineTests {
         try text.write(to: workspace.root.appendingPathComponent("customers.yaml"), atomically: true, encoding: .utf8)
     }
 
-    func zuoraSync(_ arguments: [String]) throws -> CommandResult {
-        try CommandLineRunner.run(arguments + ["--data-dir", workspace.data.root.path, "--fixtures", workspace.fixtures.path],
+    func zuoraSync(_ arguments: [String]) async throws -> CommandResult {
+        try await CommandLineRunner.run(arguments + ["--data-dir", workspace.data.root.path, "--fixtures", workspace.fixtures.path],
                                   in: workspace.root)
     }
 
-    @Test func runSyncsAndExitsZero() throws {
-        let result = try zuoraSync(["run", "--all", "--pipeline", pipeline])
+    @Test func runSyncsAndExitsZero() async throws {
+        let result = try await zuoraSync(["run", "--all", "--pipeline", pipeline])
         #expect(result.exitCode == 0, "\(result.stderr)")
         #expect(result.stdout.contains("succeeded"))
         #expect(result.stdout.contains("globex"))
@@ -38,24 +38,24 @@ struct CommandLineTests {
         let outside = try FileManager.default.contentsOfDirectory(atPath: workspace.root.path).sorted()
         #expect(outside == ["customers.yaml", "data", "fixtures"])
 
-        let runs = try zuoraSync(["runs"])
+        let runs = try await zuoraSync(["runs"])
         #expect(runs.exitCode == 0)
         #expect(runs.stdout.contains("sync-workflows"))
-        let inspect = try zuoraSync(["inspect", "--customer", "globex", "--stage", "download-exports"])
+        let inspect = try await zuoraSync(["inspect", "--customer", "globex", "--stage", "download-exports"])
         #expect(inspect.exitCode == 0)
         #expect(inspect.stdout.contains("downloaded=121"))
         #expect(inspect.stdout.contains("invalid JSON"))
-        let json = try zuoraSync(["inspect", "--json"])
+        let json = try await zuoraSync(["inspect", "--json"])
         let parsed = try JSONValue.parse(Data(json.stdout.utf8))
         #expect(parsed.arrayValue?.count == 14)
-        let resume = try zuoraSync(["resume"])
+        let resume = try await zuoraSync(["resume"])
         #expect(resume.exitCode == 0)
         #expect(resume.stdout.contains("Nothing to resume"))
     }
 
-    @Test func aFailingCustomerExitsOneAndOthersStillSync() throws {
+    @Test func aFailingCustomerExitsOneAndOthersStillSync() async throws {
         try Self.writeCustomers(workspace, secrets: ["globex": "Sup3rS3cretWrongValue", "initech": "initech-demo-secret"])
-        let result = try zuoraSync(["run", "--all", "--pipeline", pipeline])
+        let result = try await zuoraSync(["run", "--all", "--pipeline", pipeline])
         #expect(result.exitCode == 1)
         #expect(result.stdout.contains("globex failed at oauth-token"))
         #expect(result.stdout.contains("(not retryable)"))
@@ -64,31 +64,31 @@ struct CommandLineTests {
         #expect(try workspace.store.counts(customerSlug: "initech").workflows == 6)
     }
 
-    @Test func badConfigurationExits64WithFileAndLine() throws {
+    @Test func badConfigurationExits64WithFileAndLine() async throws {
         let bad = workspace.root.appendingPathComponent("bad.yaml")
         try "stages:\n  - id: a\n    kind: validate-credentials\n    page_size: 0\n".write(to: bad, atomically: true, encoding: .utf8)
-        let result = try zuoraSync(["validate", bad.path])
+        let result = try await zuoraSync(["validate", bad.path])
         #expect(result.exitCode == 64)
         #expect(result.stderr.contains("bad.yaml:4: stages[0].page_size: unknown key 'page_size'"))
-        let run = try zuoraSync(["run", "--all", "--pipeline", bad.path])
+        let run = try await zuoraSync(["run", "--all", "--pipeline", bad.path])
         #expect(run.exitCode == 64)
         #expect(!FileManager.default.fileExists(atPath: workspace.data.runs.path), "nothing ran")
     }
 
-    @Test func usageErrorsExit64() throws {
-        #expect(try zuoraSync(["run", "--pipeline", pipeline]).exitCode == 64)
-        let unknown = try zuoraSync(["run", "--customer", "nope", "--pipeline", pipeline])
+    @Test func usageErrorsExit64() async throws {
+        #expect(try await zuoraSync(["run", "--pipeline", pipeline]).exitCode == 64)
+        let unknown = try await zuoraSync(["run", "--customer", "nope", "--pipeline", pipeline])
         #expect(unknown.exitCode == 64)
         #expect(unknown.stderr.contains("No customer 'nope'"))
         #expect(unknown.stderr.contains("globex"))
-        #expect(try zuoraSync(["inspect", "no-such-run"]).exitCode == 64)
-        let missing = try CommandLineRunner.run(["validate", pipeline, "--customers", "absent.yaml"], in: workspace.root)
+        #expect(try await zuoraSync(["inspect", "no-such-run"]).exitCode == 64)
+        let missing = try await CommandLineRunner.run(["validate", pipeline, "--customers", "absent.yaml"], in: workspace.root)
         #expect(missing.exitCode == 64)
         #expect(missing.stderr.contains("customers.example.yaml"))
     }
 
-    @Test func validateReportsBothFiles() throws {
-        let result = try zuoraSync(["validate", pipeline])
+    @Test func validateReportsBothFiles() async throws {
+        let result = try await zuoraSync(["validate", pipeline])
         #expect(result.exitCode == 0)
         #expect(result.stdout.contains("7 stages"))
         #expect(result.stdout.contains("2 customer(s): globex, initech"))

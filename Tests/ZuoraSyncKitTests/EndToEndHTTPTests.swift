@@ -32,9 +32,9 @@ struct EndToEndHTTPTests {
         return path
     }
 
-    func sync(_ customers: String, pipeline: String, extra: [String] = []) throws -> (CommandResult, Double) {
+    func sync(_ customers: String, pipeline: String, extra: [String] = []) async throws -> (CommandResult, Double) {
         let started = Date()
-        let result = try CommandLineRunner.run(["run", "--all", "--pipeline", pipeline, "--customers", customers,
+        let result = try await CommandLineRunner.run(["run", "--all", "--pipeline", pipeline, "--customers", customers,
                                                 "--data-dir", workspace.data.root.path] + extra, in: workspace.root)
         return (result, Date().timeIntervalSince(started))
     }
@@ -45,10 +45,10 @@ struct EndToEndHTTPTests {
         let server = try MockServerProcess(fixtures: workspace.fixtures)
         let customers = try writeCustomers(server, secrets: Self.both)
         let pipeline = try pipeline()
-        let (first, _) = try sync(customers, pipeline: pipeline)
+        let (first, _) = try await sync(customers, pipeline: pipeline)
         #expect(first.exitCode == 0, "\(first.stderr)")
         #expect(try workspace.store.counts(customerSlug: "globex").workflows == 123)
-        let (second, _) = try sync(customers, pipeline: pipeline)
+        let (second, _) = try await sync(customers, pipeline: pipeline)
         #expect(second.exitCode == 0)
         let stats = try await server.stats()
         #expect(stats.count("globex", .token) == 1, "one token request per customer across both processes")
@@ -58,7 +58,7 @@ struct EndToEndHTTPTests {
 
     @Test func revokedTokenMidRunIsRefreshedOnce() async throws {
         let server = try MockServerProcess(fixtures: workspace.fixtures, faults: "revoke:export@5")
-        let (result, _) = try sync(try writeCustomers(server, secrets: ["globex": "globex-demo-secret"]), pipeline: try pipeline())
+        let (result, _) = try await sync(try writeCustomers(server, secrets: ["globex": "globex-demo-secret"]), pipeline: try pipeline())
         #expect(result.exitCode == 0, "\(result.stdout)\(result.stderr)")
         let stats = try await server.stats()
         #expect(stats.count("globex", .token) == 2)
@@ -67,7 +67,7 @@ struct EndToEndHTTPTests {
 
     @Test func retryAfterIsHonouredAndA503IsRetried() async throws {
         let server = try MockServerProcess(fixtures: workspace.fixtures, faults: "429=2:export@3,503:list@1")
-        let (result, elapsed) = try sync(try writeCustomers(server, secrets: ["initech": "initech-demo-secret"]), pipeline: try pipeline())
+        let (result, elapsed) = try await sync(try writeCustomers(server, secrets: ["initech": "initech-demo-secret"]), pipeline: try pipeline())
         #expect(result.exitCode == 0, "\(result.stderr)")
         #expect(elapsed >= 2.0, "waited for Retry-After: 2 (took \(elapsed) s)")
         let stats = try await server.stats()
@@ -79,7 +79,7 @@ struct EndToEndHTTPTests {
     @Test func stalledAndDroppedConnectionsTimeOutAndAreRetried() async throws {
         let server = try MockServerProcess(fixtures: workspace.fixtures, faults: "stall=20000:export@2,drop:export@4")
         let pipeline = try pipeline([("request_timeout: 120", "request_timeout: 2"), ("low_speed_time: 30", "low_speed_time: 1")])
-        let (result, elapsed) = try sync(try writeCustomers(server, secrets: ["initech": "initech-demo-secret"]), pipeline: pipeline)
+        let (result, elapsed) = try await sync(try writeCustomers(server, secrets: ["initech": "initech-demo-secret"]), pipeline: pipeline)
         #expect(result.exitCode == 0, "\(result.stderr)")
         #expect(elapsed < 15, "the stall was cut by the 2 s request timeout (took \(elapsed) s)")
         let stats = try await server.stats()
@@ -90,7 +90,7 @@ struct EndToEndHTTPTests {
     @Test func wrongCredentialsFailFastWithoutRetryWhileOthersSucceed() async throws {
         let server = try MockServerProcess(fixtures: workspace.fixtures)
         let customers = try writeCustomers(server, secrets: ["globex": "not-the-secret-42", "initech": "initech-demo-secret"])
-        let (result, _) = try sync(customers, pipeline: try pipeline())
+        let (result, _) = try await sync(customers, pipeline: try pipeline())
         #expect(result.exitCode == 1)
         #expect(result.stdout.contains("globex failed at oauth-token"))
         #expect(result.stdout.contains("not retryable"))
@@ -104,7 +104,7 @@ struct EndToEndHTTPTests {
     @Test func inFlightRequestsNeverExceedTheConfiguredConcurrency() async throws {
         let server = try MockServerProcess(fixtures: workspace.fixtures, latency: 40)
         let pipeline = try pipeline([("concurrency: 8 ", "concurrency: 3 ")])
-        let (result, _) = try sync(try writeCustomers(server, secrets: ["globex": "globex-demo-secret"]), pipeline: pipeline)
+        let (result, _) = try await sync(try writeCustomers(server, secrets: ["globex": "globex-demo-secret"]), pipeline: pipeline)
         #expect(result.exitCode == 0)
         let stats = try await server.stats()
         let maximum = try #require(stats.maxInFlightByTenant["globex"])
@@ -114,7 +114,7 @@ struct EndToEndHTTPTests {
 
     @Test func noSecretOrTokenInTheDataDirectoryOrLogs() async throws {
         let server = try MockServerProcess(fixtures: workspace.fixtures, faults: "revoke:export@3")
-        let (result, _) = try sync(try writeCustomers(server, secrets: Self.both), pipeline: try pipeline(), extra: ["--log-level", "trace"])
+        let (result, _) = try await sync(try writeCustomers(server, secrets: Self.both), pipeline: try pipeline(), extra: ["--log-level", "trace"])
         #expect(result.exitCode == 0)
         #expect(result.stderr.contains("zuora.request"), "debug logs were produced")
         let logs = result.stdout + result.stderr

@@ -10,10 +10,13 @@ import Foundation
 /// Read-only by construction: it sends only `GET` to `/workflows…` paths and `POST` to `/oauth/token`.
 public final class CurlTransport: HTTPTransport, Sendable {
     private let worker: CurlWorker
+    private let isAllowed: @Sendable (HTTPRequest) -> Bool
 
-    public init(settings: HTTPSettings = HTTPSettings()) {
+    /// - Parameter isAllowed: which requests may leave; by default the Zuora read-only rule.
+    public init(settings: HTTPSettings = HTTPSettings(), isAllowed: @escaping @Sendable (HTTPRequest) -> Bool = CurlTransport.isAllowed) {
         _ = CurlGlobal.initialized
         worker = CurlWorker(settings: settings)
+        self.isAllowed = isAllowed
     }
 
     deinit { worker.shutdown() }
@@ -28,7 +31,7 @@ public final class CurlTransport: HTTPTransport, Sendable {
     }
 
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
-        guard Self.isAllowed(request) else {
+        guard isAllowed(request) else {
             throw HTTPTransportError(.invalidRequest, "refused \(request.method.rawValue) \(request.url.path): the client is read-only")
         }
         guard let scheme = request.url.scheme?.lowercased(), scheme == "https" || (scheme == "http" && BaseURLRules.isLoopback(request.url)) else {

@@ -15,6 +15,8 @@ public struct PipelineDefinition: Sendable, Codable, Equatable {
     public var retry: RetrySettings
     /// `jobs`: attempts and waits of queued jobs.
     public var jobs: JobSettings
+    /// `notifications`: what to do when a job fails for good.
+    public var notifications: NotificationSettings = NotificationSettings()
     /// `stages`: the chain.
     public var stages: [StageDefinition]
 
@@ -72,11 +74,25 @@ public struct RetrySettings: Sendable, Codable, Equatable {
     public init() {}
 }
 
+/// `notifications:` run when a queued job fails for good (attempts used up or not retryable).
+public struct NotificationSettings: Sendable, Codable, Equatable {
+    /// `webhook`: URL to POST a JSON payload to (Slack-compatible `text` field); https, or http to loopback.
+    public var webhook: String?
+    /// `command`: run with `/bin/sh -c`, the same data in `ZUORA_SYNC_*` environment variables.
+    public var command: String?
+    public init(webhook: String? = nil, command: String? = nil) {
+        self.webhook = webhook
+        self.command = command
+    }
+}
+
 /// `jobs:` queued job attempts (the original tool: 3 attempts, waits of 60 s then 120 s).
 public struct JobSettings: Sendable, Codable, Equatable {
     /// `max_attempts`. Default 3.
     public var maxAttempts: Int = 3
     /// `retry_delays`: seconds before the 2nd, 3rd, ... attempt. Default [60, 120].
     public var retryDelays: [Int] = [60, 120]
+    /// `lease_seconds`: a running job whose worker has not heartbeated for this long is taken back. Default 120.
+    public var leaseSeconds: Int = 120
     public init() {}
 }

@@ -48,6 +48,18 @@ public enum PipelineLoader {
                     return value
                 }
             }
+            jobs.leaseSeconds = try section.int("lease_seconds", default: jobs.leaseSeconds, range: 2...86_400)
+            try section.rejectUnknownKeys()
+        }
+        var notifications = NotificationSettings()
+        if let section = try top.submapping("notifications") {
+            if let webhook = try section.string("webhook") {
+                guard let url = URL(string: webhook), url.host != nil, BaseURLRules.problem(with: url) == nil, url.scheme != FixtureTransport.scheme else {
+                    throw section.error("webhook", "'\(webhook)' must be an https URL (or http to loopback).")
+                }
+                notifications.webhook = webhook
+            }
+            notifications.command = try section.string("command")
             try section.rejectUnknownKeys()
         }
 
@@ -103,6 +115,6 @@ public enum PipelineLoader {
             lines.append(node.mark?.line)
         }
         return PipelineDefinition(name: name, schedule: schedule, customerConcurrency: customerConcurrency,
-                                  http: http, retry: retry, jobs: jobs, stages: stages)
+                                  http: http, retry: retry, jobs: jobs, notifications: notifications, stages: stages)
     }
 }

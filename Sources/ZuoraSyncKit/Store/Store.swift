@@ -55,6 +55,15 @@ public final class Store: Sendable {
         try writer.read { db in try String.fetchAll(db, sql: "SELECT slug FROM customers ORDER BY slug") }
     }
 
+    /// Last sync time and result by customer slug.
+    public func customerStatuses() throws -> [String: (lastSyncedAt: String?, lastResult: String?)] {
+        try writer.read { db in
+            Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT slug, last_synced_at, last_result FROM customers").map {
+                ($0["slug"] as String, (lastSyncedAt: $0["last_synced_at"] as String?, lastResult: $0["last_result"] as String?))
+            })
+        }
+    }
+
     public func customerRowID(slug: String) throws -> Int64? {
         try writer.read { db in try Int64.fetchOne(db, sql: "SELECT id FROM customers WHERE slug = ?", arguments: [slug]) }
     }

@@ -58,9 +58,10 @@ public struct FileError: Error, CustomStringConvertible, Sendable {
 
 /// UTC ISO 8601 timestamps with milliseconds, and the lenient parsing Zuora's samples need.
 public enum Timestamp {
-    /// `2019-05-31T14:52:38.171Z`.
+    /// `2019-05-31T14:52:38.171Z`. Truncates to the millisecond, so a time read back is never later
+    /// than the time written.
     public static func format(_ date: Date) -> String {
-        let millis = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        let millis = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
         var seconds = millis / 1000
         var ms = millis % 1000
         if ms < 0 { ms += 1000; seconds -= 1 }

@@ -2,7 +2,7 @@ import Foundation
 @testable import ZuoraSyncKit
 
 /// Runs the built `zuora-sync` binary and captures what a person would see.
-struct CommandResult {
+struct CommandResult: Sendable {
     var exitCode: Int32
     var stdout: String
     var stderr: String
@@ -13,7 +13,10 @@ enum CommandLineRunner {
         TestWorkspace.repositoryRoot.appendingPathComponent(".build/debug/zuora-sync")
     }
 
-    static func run(_ arguments: [String], environment: [String: String] = [:], in directory: URL) throws -> CommandResult {
+    /// Runs the binary without blocking a cooperative thread: the pipes are drained on their own
+    /// threads and the exit arrives through a continuation (on 2 cores the pool has 2 threads, and
+    /// tests run in parallel).
+    static func run(_ arguments: [String], environment: [String: String] = [:], in directory: URL) async throws -> CommandResult {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
@@ -26,16 +29,38 @@ enum CommandLineRunner {
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
-        try process.run()
-        // Read both pipes while the process runs, so a full pipe never blocks it.
-        let group = DispatchGroup()
-        nonisolated(unsafe) var outData = Data(), errData = Data()
-        group.enter()
-        DispatchQueue.global().async { outData = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        errData = err.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
-        return CommandResult(exitCode: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                             stderr: String(decoding: errData, as: UTF8.self))
+        let stdout = PipeCollector(out.fileHandleForReading)
+        let stderr = PipeCollector(err.fileHandleForReading)
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            process.terminationHandler = { _ in continuation.resume() }
+            do { try process.run() } catch {
+                process.terminationHandler = nil
+                continuation.resume(throwing: error)
+            }
+        }
+        return CommandResult(exitCode: process.terminationStatus, stdout: await stdout.text(), stderr: await stderr.text())
+    }
+}
+
+/// Reads a pipe to its end on a dedicated thread.
+final class PipeCollector: @unchecked Sendable {
+    // @unchecked: `data` is written once by the reader thread before `done` is signalled, read after.
+    private var data = Data()
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ handle: FileHandle) {
+        Thread { [self] in
+            data = handle.readDataToEndOfFile()
+            done.signal()
+        }.start()
+    }
+
+    func text() async -> String {
+        await withCheckedContinuation { continuation in
+            Thread { [self] in
+                done.wait()
+                continuation.resume(returning: String(decoding: data, as: UTF8.self))
+            }.start()
+        }
     }
 }

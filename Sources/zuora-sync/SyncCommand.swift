@@ -1,0 +1,85 @@
+import ArgumentParser
+import Foundation
+import ZuoraSyncKit
+
+/// The original tool's command: `sync --all | --customer NAME [--sync]`.
+struct SyncCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sync",
+        abstract: "Queue a sync job per customer (the original command); with --sync, run them now instead.")
+
+    @OptionGroup var global: GlobalOptions
+    @Flag(help: "Every customer.") var all = false
+    @Option(name: .customLong("customer"), help: "A customer id or its (unique) name; repeatable.") var customers: [String] = []
+    @Flag(name: .customLong("sync"), help: "Run now in this process instead of queueing.") var runNow = false
+    @Option(help: "Pipeline file.") var pipeline = "pipelines/sync-workflows.yaml"
+
+    func validate() throws {
+        guard all != !customers.isEmpty else { throw ValidationError("Choose --all or one or more --customer NAME.") }
+    }
+
+    func run() async throws {
+        global.bootstrapLogging()
+        do {
+            let definition = try PipelineLoader.load(path: pipeline)
+            let selected = try CustomerSelection.select(all: all, ids: customers, from: global.loadCustomers(), matchNames: true)
+            if selected.isEmpty {
+                FileHandle.standardError.write(Data("warning: the customers file lists no customer; nothing to sync.\n".utf8))
+                return
+            }
+            if runNow {
+                let runner = PipelineRunner(dataDirectory: global.dataDirectory, transport: global.makeTransport(http: definition.http),
+                                            logger: global.logger)
+                let manifest = try await runner.start(pipeline: definition, pipelinePath: pipeline, customers: selected)
+                try RunReport.print(manifest, dataDirectory: global.dataDirectory, json: false)
+                if manifest.status != .succeeded { throw ExitCode(ExitCodes.customerFailed) }
+                return
+            }
+            let queue = JobQueue(dataDirectory: global.dataDirectory)
+            for customer in selected {
+                if let job = try queue.enqueue(pipelinePath: pipeline, customer: customer.id, settings: definition.jobs, now: Date()) {
+                    print("queued \(job.id) (\(customer.id))")
+                } else {
+                    print("already queued: \(customer.id)")
+                }
+            }
+            print("Run `zuora-sync work --stop-when-empty` (or a worker/cron) to process the queue.")
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            throw ExitCodes.fail(error)
+        }
+    }
+}
+
+struct WorkCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "work", abstract: "Run queued jobs (retries per the pipeline's jobs: policy). Stops cleanly on SIGINT/SIGTERM.")
+
+    @OptionGroup var global: GlobalOptions
+    @Flag(name: .customLong("stop-when-empty"), help: "Exit when no job is waiting or running.") var stopWhenEmpty = false
+    @Option(name: .customLong("max-jobs"), help: "Exit after this many jobs.") var maxJobs: Int?
+    @Option(help: "Jobs at once.") var concurrency = 1
+    @Option(name: .customLong("lease-seconds"), help: "Override jobs.lease_seconds.") var leaseSeconds: Double?
+
+    func run() async throws {
+        global.bootstrapLogging()
+        Signals.installStopHandlers()
+        let summary = try await WorkCommand.makeWorker(global, leaseSeconds: leaseSeconds)
+            .work(stopWhenEmpty: stopWhenEmpty, maxJobs: maxJobs, concurrency: concurrency, shouldStop: Signals.shouldStop)
+        for job in summary.processed {
+            print("\(job.id)  \(job.customer)  \(job.state.rawValue)  attempt \(job.attempts)/\(job.maxAttempts)\(job.lastError.map { "  \($0)" } ?? "")")
+        }
+        if summary.processed.contains(where: { $0.state == .failed }) { throw ExitCode(ExitCodes.customerFailed) }
+    }
+
+    static func makeWorker(_ global: GlobalOptions, leaseSeconds: Double?) -> Worker {
+        let customersPath = global.customersPath
+        let fixtures = global.fixturesDirectory
+        var worker = Worker(dataDirectory: global.dataDirectory,
+                            makeTransport: { http in TransportRouter(network: CurlTransport(settings: http), fixtures: FixtureTransport(fixtures: fixtures)) },
+                            logger: global.logger, loadCustomers: { try CustomersLoader.load(path: customersPath) })
+        worker.leaseSeconds = leaseSeconds
+        return worker
+    }
+}
