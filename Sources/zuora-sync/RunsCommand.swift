@@ -89,9 +89,13 @@ struct FixturesCommand: ParsableCommand {
     struct Generate: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Write the demo tenants (reproducible byte for byte).")
         @Option(help: "Output directory.") var out = "fixtures/demo"
+        @Option(help: "Instead of the demo tenants, write one large tenant 'bulk' with this many workflows (benchmarks).")
+        var bulk: Int?
 
         func run() throws {
-            let count = try FixtureGenerator.writeDemo(to: URL(fileURLWithPath: out, isDirectory: true))
+            let directory = URL(fileURLWithPath: out, isDirectory: true)
+            let count = try bulk.map { try FixtureGenerator.writeBulk(to: directory, name: "bulk", workflows: $0) }
+                ?? FixtureGenerator.writeDemo(to: directory)
             print("Wrote \(count) files under \(out)")
         }
     }

@@ -101,7 +101,7 @@ struct QueueTests {
         async let first = one.work(stopWhenEmpty: true)
         async let second = two.work(stopWhenEmpty: true)
         let processed = try await first.processed + second.processed
-        #expect(processed.map(\.id).sorted() == jobs.map(\.id).sorted())
+        #expect(processed.map(\.id).sorted() == jobs.map(\.id).sorted(), "\(processed.map { ($0.id, $0.state, $0.lastError ?? "") })")
         #expect(queue.jobs(in: .done).allSatisfy { $0.attempts == 1 })
         #expect(mock.stats.count("globex", .list) == 3 && mock.stats.count("initech", .list) == 1 && mock.stats.count("hooli", .list) == 1)
     }

@@ -29,6 +29,38 @@ public enum FixtureGenerator {
         return files
     }
 
+    /// Writes one large tenant `name` with `workflows` workflows and bigger exports (long scripts
+    /// in task parameters), for benchmarks.
+    @discardableResult
+    public static func writeBulk(to directory: URL, name: String, workflows: Int) throws -> Int {
+        var random = SplitMix64(seed: UInt64(workflows) &* 0x9E37)
+        var taskID: Int64 = 1_000_000
+        let root = directory.appendingPathComponent(name)
+        try? FileManager.default.removeItem(at: root)
+        var items: [JSONValue] = []
+        let script = String(repeating: "  // generated line of a custom code task, to give exports a realistic size\n", count: 40)
+        for index in 0..<workflows {
+            let id = Int64(10_000 + index)
+            var (item, export) = makeWorkflow(id: id, name: "Bulk workflow \(index + 1)", index: index, random: &random, taskID: &taskID)
+            if case .object(var document) = export, case .array(var tasks)? = document["tasks"] {
+                tasks = tasks.map { task in
+                    guard case .object(var fields) = task, case .object(var parameters)? = fields["parameters"] else { return task }
+                    parameters["script"] = .string(script)
+                    fields["parameters"] = .object(parameters)
+                    return .object(fields)
+                }
+                document["tasks"] = .array(tasks)
+                export = .object(document)
+            }
+            items.append(item)
+            try AtomicFile.write(export.canonicalData(), to: root.appendingPathComponent("exports/\(id).json"))
+        }
+        let settings = JSONValue.object(["clientID": .string("\(name)-client"), "clientSecret": .string("\(name)-secret"), "tokenTTL": .int(3599)])
+        try AtomicFile.write(settings.canonicalData(), to: root.appendingPathComponent("tenant.json"))
+        try AtomicFile.write(JSONValue.array(items).canonicalData(), to: root.appendingPathComponent("workflows.json"))
+        return workflows + 2
+    }
+
     struct Tenant {
         var name: String
         var settings: JSONValue

@@ -15,7 +15,7 @@ public final class MockServer: Sendable {
         self.mock = mock
         let address = try sockaddr_in.inet(ip4: "127.0.0.1", port: port)
         // A generous handler timeout, so that `stall` faults are acted out by the mock, not cut short here.
-        server = HTTPServer(address: address, timeout: 3600, logger: .disabled)
+        server = HTTPServer(address: address, timeout: 3600, pool: NoDelaySocketPool(base: HTTPServer.defaultPool()), logger: .disabled)
         handler = Handler(mock: mock, server: server)
     }
 
@@ -78,5 +78,20 @@ public final class MockServer: Sendable {
             return FlyingFox.HTTPResponse(statusCode: HTTPStatusCode(response.status, phrase: HTTPStatusText.reason(response.status)),
                                           headers: headers, body: response.body)
         }
+    }
+}
+
+/// Sets TCP_NODELAY on every socket the server waits on. Without it, a keep-alive response written
+/// as headers then body waits for the client's delayed ACK: 40 ms per request on loopback, which
+/// would make the mock, not the client, the bottleneck of every measurement.
+struct NoDelaySocketPool<Base: AsyncSocketPool>: AsyncSocketPool {
+    let base: Base
+
+    func prepare() async throws { try await base.prepare() }
+    func run() async throws { try await base.run() }
+
+    func suspendSocket(_ socket: Socket, untilReadyFor events: Socket.Events) async throws {
+        try? socket.setValue(true, for: BoolSocketOption(level: Int32(IPPROTO_TCP), name: TCP_NODELAY))
+        try await base.suspendSocket(socket, untilReadyFor: events)
     }
 }

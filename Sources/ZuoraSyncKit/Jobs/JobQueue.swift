@@ -7,6 +7,9 @@ public struct JobQueue: Sendable {
 
     public init(dataDirectory: DataDirectory) { root = dataDirectory.jobs }
 
+    /// How long a running job may lack a lease before it counts as abandoned mid-claim.
+    static let claimGrace: TimeInterval = 300
+
     public func directory(_ state: Job.State) -> URL { root.appendingPathComponent(state.rawValue, isDirectory: true) }
     public func file(_ id: String, _ state: Job.State) -> URL { directory(state).appendingPathComponent("\(id).json") }
 
@@ -83,7 +86,9 @@ public struct JobQueue: Sendable {
     /// so the next attempt resumes it. Returns the recovered jobs.
     public func recoverExpiredLeases(now: Date) throws -> [Job] {
         var recovered: [Job] = []
-        for job in jobs(in: .running) where (job.lease?.expiresAt ?? job.updatedAt) < now {
+        // A running job without a lease is being claimed right now (rename done, lease not yet
+        // written); only a claimer that died in that instant leaves one for minutes.
+        for job in jobs(in: .running) where (job.lease?.expiresAt ?? job.updatedAt.addingTimeInterval(Self.claimGrace)) < now {
             // Claim the recovery itself by rename, so two recovering workers do not both move it.
             let limbo = file(job.id, .running).appendingPathExtension("recovering")
             guard rename(file(job.id, .running).path, limbo.path) == 0 else { continue }

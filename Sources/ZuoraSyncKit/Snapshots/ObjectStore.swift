@@ -15,15 +15,26 @@ public struct ObjectStore: Sendable {
         root.appendingPathComponent(String(sha256.prefix(2))).appendingPathComponent("\(sha256).json")
     }
 
-    public func contains(_ sha256: String) -> Bool { FileManager.default.fileExists(atPath: url(for: sha256).path) }
-
-    public func put(_ text: String, sha256: String) throws {
-        guard !contains(sha256) else { return }
-        try AtomicFile.write(Data(text.utf8), to: url(for: sha256))
+    /// Whether the object is there (a non-empty file: a crash before the flush leaves empty ones).
+    public func contains(_ sha256: String) -> Bool {
+        ((try? FileManager.default.attributesOfItem(atPath: url(for: sha256).path))?[.size] as? Int ?? 0) > 0
     }
 
+    /// Writes an object without fsync; call `flush()` before recording anything that names it.
+    public func put(_ text: String, sha256: String) throws {
+        guard !contains(sha256) else { return }
+        try AtomicFile.write(Data(text.utf8), to: url(for: sha256), durable: false)
+    }
+
+    public func flush() throws { try AtomicFile.flushFileSystem(containing: root) }
+
+    /// Reads an object, checking its content against its name.
     public func get(_ sha256: String) throws -> JSONValue {
-        try JSONValue.parse(Data(contentsOf: url(for: sha256)))
+        let data = try Data(contentsOf: url(for: sha256))
+        guard Digest.sha256Hex(data) == sha256 else {
+            throw FileError(path: url(for: sha256).path, message: "is damaged (its content does not match its hash); delete it and run a --full sync to store it again.")
+        }
+        return try JSONValue.parse(data)
     }
 }
 
@@ -49,6 +60,7 @@ public struct CustomerState: Sendable, Codable, Equatable {
             for export in try store.exports(customerSlug: customer, zuoraIDs: missing) {
                 try objects.put(export.text, sha256: export.sha256)
             }
+            try objects.flush()
         }
         let state = CustomerState(runID: runID, customer: customer, finishedAt: date,
                                   workflows: index.map { Entry(id: $0.id, name: $0.name, exportSHA256: $0.exportSHA256) })

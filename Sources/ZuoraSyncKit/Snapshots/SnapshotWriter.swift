@@ -41,9 +41,11 @@ public struct SnapshotWriter: Sendable {
         }.keys)
         if !stale.isEmpty {
             for export in try store.exports(customerSlug: customerSlug, zuoraIDs: stale) {
-                try AtomicFile.write(Data(export.text.utf8), to: workflowFile(customerSlug, zuoraID: export.zuoraID))
+                try AtomicFile.write(Data(export.text.utf8), to: workflowFile(customerSlug, zuoraID: export.zuoraID), durable: false)
                 written += 1
             }
+            // Before the index names their hashes, the files themselves must be on disk.
+            try AtomicFile.flushFileSystem(containing: root)
         }
         let keep = Set(hashes.keys.map(SafeIdentifier.workflowFileName))
         let workflowsDirectory = customerDirectory(customerSlug).appendingPathComponent("workflows")

@@ -78,6 +78,8 @@ public struct DownloadExportsStage: PipelineStage {
         }
         downloaded.sort { $0.id < $1.id }
         failed.sort { $0.id < $1.id }
+        // Exports were written without a per-file fsync; one flush before the stage can commit.
+        if !downloaded.isEmpty { try AtomicFile.flushFileSystem(containing: exportsDirectory) }
         let result = DownloadExportsResult(isFullPass: isFullPass, downloaded: downloaded, unchanged: unchanged.sorted(), failed: failed)
         try context.writeResult(result)
         let warnings = failed.map { item in
@@ -95,7 +97,8 @@ public struct DownloadExportsStage: PipelineStage {
 
     private func download(_ workflow: ListedWorkflow, client: ZuoraClient, into directory: URL) async throws -> Outcome {
         let file = directory.appendingPathComponent(SafeIdentifier.workflowFileName(workflow.id))
-        if let existing = try? Data(contentsOf: file) {
+        // From an interrupted attempt: reused only if it is a whole, valid export.
+        if let existing = try? Data(contentsOf: file), let document = try? JSONValue.parse(existing), TaskExtractor.problem(with: document) == nil {
             return .downloaded(.init(id: workflow.id, sha256: Digest.sha256Hex(existing), bytes: existing.count))
         }
         let response: HTTPResponse
@@ -112,7 +115,7 @@ public struct DownloadExportsStage: PipelineStage {
             return .failed(.init(id: workflow.id, name: workflow.name, status: nil, message: problem))
         }
         let canonical = document.canonicalData()
-        try AtomicFile.write(canonical, to: file)
+        try AtomicFile.write(canonical, to: file, durable: false)
         return .downloaded(.init(id: workflow.id, sha256: Digest.sha256Hex(canonical), bytes: canonical.count))
     }
 }

@@ -12,6 +12,15 @@ public final class Store: Sendable {
         var configuration = Configuration()
         configuration.busyMode = .timeout(30)
         configuration.foreignKeysEnabled = true
+        // Two processes opening a new data directory at once must not both create the schema.
+        let lockFD = open(url.path + ".migrate.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        if lockFD >= 0 { flock(lockFD, LOCK_EX) }
+        defer {
+            if lockFD >= 0 {
+                flock(lockFD, LOCK_UN)
+                close(lockFD)
+            }
+        }
         do {
             writer = try DatabasePool(path: url.path, configuration: configuration)
             try StoreSchema.migrator.migrate(writer)
@@ -167,11 +176,18 @@ public final class Store: Sendable {
 
     /// Replaces a workflow's tasks and linkages in one transaction.
     public func replaceTasks(customerSlug: String, zuoraID: Int64, extraction: TaskExtraction) throws {
+        try replaceTasks(customerSlug: customerSlug, batch: [(zuoraID, extraction)])
+    }
+
+    /// Replaces the tasks and linkages of several workflows in one transaction.
+    public func replaceTasks(customerSlug: String, batch: [(zuoraID: Int64, extraction: TaskExtraction)]) throws {
         try writer.write { db in
-            guard let rowID = try Int64.fetchOne(db, sql: """
-                SELECT w.id FROM workflows w JOIN customers c ON c.id = w.customer_id WHERE c.slug = ? AND w.zuora_id = ?
-                """, arguments: [customerSlug, zuoraID]) else { return }
-            try Self.replaceTasks(rowID: rowID, extraction: extraction, db)
+            for (zuoraID, extraction) in batch {
+                guard let rowID = try Int64.fetchOne(db, sql: """
+                    SELECT w.id FROM workflows w JOIN customers c ON c.id = w.customer_id WHERE c.slug = ? AND w.zuora_id = ?
+                    """, arguments: [customerSlug, zuoraID]) else { continue }
+                try Self.replaceTasks(rowID: rowID, extraction: extraction, db)
+            }
         }
     }
 

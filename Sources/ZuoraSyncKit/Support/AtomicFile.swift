@@ -1,11 +1,14 @@
+import CCurl
 import Foundation
 
 /// Writes files so that a crash never leaves a complete-looking partial file: temp file in the
 /// same directory, fsync, rename over the target, fsync of the directory.
 public enum AtomicFile {
     /// Writes `data` to `url` atomically, creating parent directories. `mode` sets permissions
-    /// (e.g. 0o600) before the file becomes visible.
-    public static func write(_ data: Data, to url: URL, mode: mode_t = 0o644) throws {
+    /// (e.g. 0o600) before the file becomes visible. With `durable: false` the file and directory
+    /// are not fsynced: for many files at once whose writer calls `flushFileSystem` once before
+    /// anything vouches for them, and whose readers can check them.
+    public static func write(_ data: Data, to url: URL, mode: mode_t = 0o644, durable: Bool = true) throws {
         let directory = url.deletingLastPathComponent()
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let temp = directory.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
@@ -29,11 +32,19 @@ public enum AtomicFile {
                     offset += written
                 }
             }
-            guard fsync(fd) == 0 else { throw posixError("fsync", temp) }
+            if durable { guard fsync(fd) == 0 else { throw posixError("fsync", temp) } }
         }
         guard rename(temp.path, url.path) == 0 else { throw posixError("rename", url) }
         ok = true
-        syncDirectory(directory)
+        if durable { syncDirectory(directory) }
+    }
+
+    /// Makes everything written so far on the file system that holds `directory` durable.
+    public static func flushFileSystem(containing directory: URL) throws {
+        let fd = open(directory.path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw posixError("open", directory) }
+        defer { close(fd) }
+        guard zs_syncfs(fd) == 0 else { throw posixError("syncfs", directory) }
     }
 
     /// Writes only when the file is missing or its bytes differ; returns whether it wrote.
