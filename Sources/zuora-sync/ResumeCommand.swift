@@ -19,7 +19,9 @@ struct ResumeCommand: AsyncParsableCommand {
                 return
             }
             let customers = try global.loadCustomers()
-            let http = try runID.map { try global.dataDirectory.loadManifest($0).pipeline.http } ?? HTTPSettings()
+            let target = try runID.map { try global.dataDirectory.loadManifest($0) }
+                ?? global.dataDirectory.manifests().first { $0.status != .succeeded }
+            let http = target?.pipeline.http ?? HTTPSettings()
             let runner = PipelineRunner(dataDirectory: global.dataDirectory, transport: global.makeTransport(http: http), logger: global.logger)
             let manifest = try await runner.resume(runID: runID, customers: customers)
             try RunReport.print(manifest, dataDirectory: global.dataDirectory, json: json)

@@ -22,6 +22,9 @@ struct ChangesTests {
         let mock = try workspace.mock()
         try await workspace.sync(["initech"], mock: mock)
         try setParameter(workspace, workflow: 41, key: "subject", value: "Your invoice (updated)", updatedAt: "2026-11-05T00:00:00.000Z")
+        try workspace.editUpstream(tenant: "initech", workflowID: 46, updatedAt: "2026-11-05T00:00:00.000Z") { item, _ in
+            item["status"] = .string("Inactive")
+        }
         try workspace.editUpstream(tenant: "initech", workflowID: 43, updatedAt: "2026-11-05T00:00:00.000Z") { item, export in
             item["name"] = .string("Zahlungserinnerung Stufe 3")
             var workflow = export["workflow"]!.objectValue!
@@ -30,12 +33,13 @@ struct ChangesTests {
             export["workflow"] = .object(workflow)
         }
         let second = try await workspace.sync(["initech"], mock: mock)
-        #expect(second.result(for: "initech")?.summary?.updated == 2)
+        #expect(second.result(for: "initech")?.summary?.updated == 3)
 
         let (older, newer) = try StateComparison.states(customer: "initech", runA: nil, runB: nil, in: workspace.data)
         let objects = ObjectStore(dataDirectory: workspace.data.root)
         let changes = WorkflowDiff.compare(before: try StateComparison.side(older, objects: objects), after: try StateComparison.side(newer, objects: objects))
-        #expect(changes.map(\.id) == [41, 43])
+        #expect(changes.map(\.id) == [41, 43, 46])
+        #expect(changes[2].changes == [FieldChange(path: "status", before: .string("Active"), after: .string("Inactive"))])
         let subject = try #require(changes[0].tasksChanged.first?.changes.first)
         #expect(subject.path == "parameters.subject")
         #expect(subject.after == .string("Your invoice (updated)"))
@@ -66,7 +70,8 @@ struct ChangesTests {
         var workflow = moved["workflow"]!.objectValue!
         workflow["id"] = .int(999_999)
         moved["workflow"] = .object(workflow)
-        let changes = WorkflowDiff.compare(before: [40: ("w", export)], after: [40: ("w", .object(moved))])
+        let changes = WorkflowDiff.compare(before: [40: .init(name: "w", status: "Active", export: export)],
+                                           after: [40: .init(name: "w", status: "Active", export: .object(moved))])
         #expect(changes.isEmpty)
     }
 

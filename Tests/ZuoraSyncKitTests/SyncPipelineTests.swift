@@ -197,4 +197,19 @@ struct SyncPipelineTests {
         #expect(result.isRetryable == true)
         #expect(result.error?.contains("3600") == true)
     }
+
+    @Test func aSecondRunOfALockedCustomerFailsClearlyAndRetryably() async throws {
+        let workspace = try TestWorkspace()
+        let lock = try CustomerLock.acquire(customer: "initech", in: workspace.data, now: Date())
+        defer { lock.release() }
+        let manifest = try await workspace.sync(["initech", "hooli"])
+        let initech = try #require(manifest.result(for: "initech"))
+        #expect(initech.status == .failed)
+        #expect(initech.isRetryable == true)
+        #expect(initech.error?.contains("another run is syncing customer 'initech'") == true)
+        #expect(initech.error?.contains("pid \(getpid())") == true)
+        #expect(manifest.result(for: "hooli")?.status == .succeeded)
+        lock.release()
+        #expect(try await workspace.sync(["initech"]).status == .succeeded, "free again once released")
+    }
 }

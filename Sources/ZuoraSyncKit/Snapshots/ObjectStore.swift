@@ -43,6 +43,9 @@ public struct CustomerState: Sendable, Codable, Equatable {
     public struct Entry: Sendable, Codable, Equatable {
         public var id: Int64
         public var name: String
+        /// From the listing (Active, Inactive): not part of the export.
+        public var status: String?
+        public var version: String?
         public var exportSHA256: String?
     }
     public var formatVersion = 1
@@ -63,7 +66,7 @@ public struct CustomerState: Sendable, Codable, Equatable {
             try objects.flush()
         }
         let state = CustomerState(runID: runID, customer: customer, finishedAt: date,
-                                  workflows: index.map { Entry(id: $0.id, name: $0.name, exportSHA256: $0.exportSHA256) })
+                                  workflows: index.map { Entry(id: $0.id, name: $0.name, status: $0.status, version: $0.version, exportSHA256: $0.exportSHA256) })
         try CanonicalJSON.write(state, to: url)
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 
 /// Finds and loads the two sides of a `diff`: two runs of a customer, or two snapshot directories.
 public enum StateComparison {
-    public typealias Side = [Int64: (name: String, export: JSONValue?)]
+    public typealias Side = [Int64: WorkflowDiff.Version]
 
     /// Runs of a customer that recorded a state, newest first.
     public static func runsWithState(customer: String, in directory: DataDirectory) -> [CustomerState] {
@@ -40,7 +40,8 @@ public enum StateComparison {
     public static func side(_ state: CustomerState, objects: ObjectStore) throws -> Side {
         var result: Side = [:]
         for entry in state.workflows {
-            result[entry.id] = (entry.name, try entry.exportSHA256.map { try objects.get($0) })
+            result[entry.id] = WorkflowDiff.Version(name: entry.name, status: entry.status, version: entry.version,
+                                                    export: try entry.exportSHA256.map { try objects.get($0) })
         }
         return result
     }
@@ -53,15 +54,16 @@ public enum StateComparison {
             throw FileError(path: snapshotDirectory.path, message: "is not a snapshot directory (no workflows/ inside).")
         }
         let index = (try? CanonicalJSON.read([SnapshotIndexEntry].self, from: snapshotDirectory.appendingPathComponent("index.json"))) ?? []
-        var names = Dictionary(index.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
+        var entries = Dictionary(index.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         var result: Side = [:]
         for file in try FileManager.default.contentsOfDirectory(atPath: workflows.path) where file.hasSuffix(".json") {
             guard let id = Int64(file.dropLast(5)) else { continue }
             let export = try JSONValue.parse(Data(contentsOf: workflows.appendingPathComponent(file)))
-            result[id] = (names[id] ?? export["workflow"]?["name"]?.stringValue ?? "", export)
-            names[id] = nil
+            let entry = entries.removeValue(forKey: id)
+            result[id] = WorkflowDiff.Version(name: entry?.name ?? export["workflow"]?["name"]?.stringValue ?? "", status: entry?.status,
+                                              version: entry?.version, export: export)
         }
-        for (id, name) in names { result[id] = (name, nil) }
+        for (id, entry) in entries { result[id] = WorkflowDiff.Version(name: entry.name, status: entry.status, version: entry.version, export: nil) }
         return result
     }
 }

@@ -45,12 +45,26 @@ public struct WorkflowChange: Sendable, Codable, Equatable {
 /// action type) with the fields that changed, and linkages. Fields that change without meaning
 /// (canvas positions, version ids, run state) are ignored.
 public enum WorkflowDiff {
+    /// One side of a workflow's comparison: listing fields and the export, when there is a good one.
+    public struct Version: Sendable {
+        public var name: String
+        public var status: String?
+        public var version: String?
+        public var export: JSONValue?
+        public init(name: String, status: String? = nil, version: String? = nil, export: JSONValue?) {
+            self.name = name
+            self.status = status
+            self.version = version
+            self.export = export
+        }
+    }
+
     static let volatileWorkflowKeys: Set<String> = ["id", "css", "started_at", "finished_at", "task_summary", "original_workflow_id", "status"]
     static let volatileTaskKeys: Set<String> = ["id", "css", "status", "error", "error_class", "error_details", "process_id",
                                                 "original_task_id", "original_workflow_id", "task_id"]
 
     /// Compares two states: workflow id → (name, export or nil when no good export).
-    public static func compare(before: [Int64: (name: String, export: JSONValue?)], after: [Int64: (name: String, export: JSONValue?)]) -> [WorkflowChange] {
+    public static func compare(before: [Int64: Version], after: [Int64: Version]) -> [WorkflowChange] {
         var result: [WorkflowChange] = []
         for id in Set(before.keys).union(after.keys).sorted() {
             switch (before[id], after[id]) {
@@ -63,6 +77,10 @@ public enum WorkflowDiff {
                 if old.name != new.name { change.renamedFrom = old.name }
                 if let oldExport = old.export, let newExport = new.export {
                     compareExports(oldExport, newExport, into: &change)
+                }
+                // Listing fields that the export does not carry.
+                if old.status != new.status {
+                    change.changes.insert(FieldChange(path: "status", before: old.status.map(JSONValue.string), after: new.status.map(JSONValue.string)), at: 0)
                 }
                 if !change.isEmpty { result.append(change) }
             default:
