@@ -91,7 +91,8 @@ struct ScheduleCommand: AsyncParsableCommand {
         let files = paths.isEmpty
             ? ((try? FileManager.default.contentsOfDirectory(atPath: "pipelines")) ?? []).filter { $0.hasSuffix(".yaml") }.sorted().map { "pipelines/\($0)" }
             : paths
-        return try files.map { ($0, try PipelineLoader.load(path: $0)) }
+        // Absolute paths: the same key as `sync` uses, and found by a worker started elsewhere.
+        return try files.map { (URL(fileURLWithPath: $0).standardizedFileURL.path, try PipelineLoader.load(path: $0)) }
     }
 
     struct RunDue: ParsableCommand {

@@ -50,7 +50,8 @@ struct RunOptionFlags: ParsableArguments {
 enum CustomerSelection {
     static func select(all: Bool, ids: [String], from customers: [CustomerConfig], matchNames: Bool = false) throws -> [CustomerConfig] {
         if all { return customers }
-        return try ids.map { wanted in
+        var seen = Set<String>()
+        return try ids.map { wanted -> CustomerConfig in
             if let match = customers.first(where: { $0.id == wanted }) { return match }
             if matchNames {
                 let byName = customers.filter { $0.name.caseInsensitiveCompare(wanted) == .orderedSame }
@@ -62,6 +63,6 @@ enum CustomerSelection {
             }
             let known = customers.map(\.id).joined(separator: ", ")
             throw ValidationError("No customer '\(wanted)' in the customers file. Known ids: \(known.isEmpty ? "none" : known).")
-        }
+        }.filter { seen.insert($0.id).inserted }
     }
 }

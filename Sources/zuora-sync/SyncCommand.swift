@@ -36,8 +36,10 @@ struct SyncCommand: AsyncParsableCommand {
                 return
             }
             let queue = JobQueue(dataDirectory: global.dataDirectory)
+            // An absolute path, so a worker started elsewhere (cron) finds the pipeline.
+            let pipelinePath = URL(fileURLWithPath: pipeline).standardizedFileURL.path
             for customer in selected {
-                if let job = try queue.enqueue(pipelinePath: pipeline, customer: customer.id, settings: definition.jobs, now: Date()) {
+                if let job = try queue.enqueue(pipelinePath: pipelinePath, customer: customer.id, settings: definition.jobs, now: Date()) {
                     print("queued \(job.id) (\(customer.id))")
                 } else {
                     print("already queued: \(customer.id)")

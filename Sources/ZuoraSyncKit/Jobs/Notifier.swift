@@ -18,20 +18,25 @@ public struct FailureNotice: Sendable, Codable, Equatable {
 /// never fails the job.
 public struct Notifier: Sendable {
     public var settings: NotificationSettings
-    public var transport: any HTTPTransport
+    /// Sends the webhook; nil when there is none. By default a libcurl transport allowed to POST to
+    /// the webhook URL and nowhere else.
+    public var transport: (any HTTPTransport)?
     public var logger: Logger
 
     public init(settings: NotificationSettings, transport: (any HTTPTransport)? = nil, logger: Logger) {
         self.settings = settings
-        let webhook = settings.webhook
-        self.transport = transport ?? CurlTransport(settings: HTTPSettings()) { request in
-            request.method == .post && request.url.absoluteString == webhook
+        if let transport {
+            self.transport = transport
+        } else if let webhook = settings.webhook {
+            self.transport = CurlTransport(settings: HTTPSettings()) { request in
+                request.method == .post && request.url.absoluteString == webhook
+            }
         }
         self.logger = logger
     }
 
     public func notify(_ notice: FailureNotice) async {
-        if let webhook = settings.webhook, let url = URL(string: webhook) {
+        if let webhook = settings.webhook, let url = URL(string: webhook), let transport {
             do {
                 let body = try CanonicalJSON.encode(notice)
                 let response = try await transport.send(HTTPRequest(method: .post, url: url, headers: [("Content-Type", "application/json")], body: body))
@@ -46,7 +51,10 @@ public struct Notifier: Sendable {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
             process.arguments = ["-c", command]
-            var environment = ProcessInfo.processInfo.environment
+            // A minimal environment: the worker's may hold customers' secrets (client_secret_env).
+            let inherited = ProcessInfo.processInfo.environment
+            var environment = ["PATH": inherited["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"]
+            for key in ["HOME", "LANG", "LC_ALL", "TZ"] { environment[key] = inherited[key] }
             environment["ZUORA_SYNC_CUSTOMER"] = notice.customer
             environment["ZUORA_SYNC_PIPELINE"] = notice.pipeline
             environment["ZUORA_SYNC_ERROR"] = notice.error

@@ -16,6 +16,19 @@ public struct SavePlan: Sendable, Codable {
     public var isApplied: Bool
 }
 
+/// `result.json` of save-workflows: counts and the workflows that changed.
+public struct SaveSummary: Sendable, Codable {
+    public struct Changed: Sendable, Codable {
+        public var id: Int64
+        public var name: String
+        public var action: SavePlan.Action
+        public var fields: [String]
+    }
+    public var isApplied: Bool
+    public var counts: [String: Int]
+    public var changed: [Changed]
+}
+
 /// Upserts the listed workflows and the good exports into the store in one transaction, then
 /// refreshes the snapshots. Counts are true: `updated` means something actually differs.
 public struct SaveWorkflowsStage: PipelineStage {
@@ -40,10 +53,14 @@ public struct SaveWorkflowsStage: PipelineStage {
             try CanonicalJSON.write(plan, to: planFile)
             try context.services.snapshots.refresh(customerSlug: context.customer.id, store: store)
         }
-        try context.writeResult(plan)
         var counts = ["created": 0, "updated": 0, "unchanged": 0]
         for item in plan.items { counts[item.action.rawValue, default: 0] += 1 }
         counts["exports_stored"] = plan.items.filter { $0.exportSHA256 != nil }.count
+        // plan.json holds every workflow; result.json only what changed.
+        try context.writeResult(SaveSummary(isApplied: plan.isApplied, counts: counts,
+                                            changed: plan.items.filter { $0.action != .unchanged }.map {
+                                                SaveSummary.Changed(id: $0.listed.id, name: $0.listed.name, action: $0.action, fields: $0.changedFields)
+                                            }))
         return StageReport(counts: counts, status: context.options.dryRun ? "dry-run" : "committed")
     }
 

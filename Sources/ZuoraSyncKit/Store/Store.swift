@@ -147,7 +147,7 @@ public final class Store: Sendable {
                     }
                     export = text
                 }
-                try db.execute(sql: """
+                let upsert = try db.cachedStatement(sql: """
                     INSERT INTO workflows (customer_id, zuora_id, name, description, status, type, version, active_version_id,
                         callout_trigger, ondemand_trigger, scheduled_trigger, interval, timezone, created_on, updated_on,
                         export, export_sha256, export_synced_at, last_synced_at)
@@ -162,12 +162,13 @@ public final class Store: Sendable {
                         export_sha256 = COALESCE(excluded.export_sha256, workflows.export_sha256),
                         export_synced_at = COALESCE(excluded.export_synced_at, workflows.export_synced_at),
                         last_synced_at = excluded.last_synced_at
-                    """, arguments: [
-                        customerID, listed.id, listed.name, listed.description, listed.status, listed.activeVersionType,
-                        listed.activeVersion, listed.activeVersionID, listed.calloutTrigger, listed.ondemandTrigger,
-                        listed.scheduledTrigger, listed.interval, listed.timezone, listed.createdAt, listed.updatedAt,
-                        export, export == nil ? nil : item.exportSHA256, export == nil ? nil : now, now,
-                    ])
+                    """)
+                try upsert.execute(arguments: [
+                    customerID, listed.id, listed.name, listed.description, listed.status, listed.activeVersionType,
+                    listed.activeVersion, listed.activeVersionID, listed.calloutTrigger, listed.ondemandTrigger,
+                    listed.scheduledTrigger, listed.interval, listed.timezone, listed.createdAt, listed.updatedAt,
+                    export, export == nil ? nil : item.exportSHA256, export == nil ? nil : now, now,
+                ])
             }
         }
     }
@@ -182,19 +183,20 @@ public final class Store: Sendable {
     /// Replaces the tasks and linkages of several workflows in one transaction.
     public func replaceTasks(customerSlug: String, batch: [(zuoraID: Int64, extraction: TaskExtraction)]) throws {
         try writer.write { db in
+            let lookup = try db.cachedStatement(sql: """
+                SELECT w.id FROM workflows w JOIN customers c ON c.id = w.customer_id WHERE c.slug = ? AND w.zuora_id = ?
+                """)
             for (zuoraID, extraction) in batch {
-                guard let rowID = try Int64.fetchOne(db, sql: """
-                    SELECT w.id FROM workflows w JOIN customers c ON c.id = w.customer_id WHERE c.slug = ? AND w.zuora_id = ?
-                    """, arguments: [customerSlug, zuoraID]) else { continue }
+                guard let rowID = try Int64.fetchOne(lookup, arguments: [customerSlug, zuoraID]) else { continue }
                 try Self.replaceTasks(rowID: rowID, extraction: extraction, db)
             }
         }
     }
 
     static func replaceTasks(rowID: Int64, extraction: TaskExtraction, _ db: Database) throws {
-        try db.execute(sql: "DELETE FROM tasks WHERE workflow_id = ?", arguments: [rowID])
-        try db.execute(sql: "DELETE FROM linkages WHERE workflow_id = ?", arguments: [rowID])
-        let insertTask = try db.makeStatement(sql: """
+        try db.cachedStatement(sql: "DELETE FROM tasks WHERE workflow_id = ?").execute(arguments: [rowID])
+        try db.cachedStatement(sql: "DELETE FROM linkages WHERE workflow_id = ?").execute(arguments: [rowID])
+        let insertTask = try db.cachedStatement(sql: """
             INSERT INTO tasks (workflow_id, zuora_task_id, parent_task_id, name, action_type, call_type, object, object_id,
                 priority, concurrent_limit, tags, parameters, assignment, css, zuora_org_id, subprocess_id)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -205,7 +207,7 @@ public final class Store: Sendable {
                 task.priority, task.concurrentLimit, task.tags, task.parameters, task.assignment, task.css, task.zuoraOrgID, task.subprocessID,
             ])
         }
-        let insertLinkage = try db.makeStatement(sql: """
+        let insertLinkage = try db.cachedStatement(sql: """
             INSERT INTO linkages (workflow_id, linkage_type, source_workflow_id, source_task_id, target_task_id) VALUES (?, ?, ?, ?, ?)
             """)
         for linkage in extraction.linkages {

@@ -103,114 +103,98 @@ extension JSONValue {
     /// Canonical text: keys sorted by their UTF-8 bytes, 2-space indent, `\n` line ends, non-ASCII
     /// kept as is, a trailing newline. Equal documents give equal bytes.
     public func canonicalData() -> Data {
-        var output = ""
-        output.reserveCapacity(4096)
-        write(into: &output, indent: 0)
-        output.append("\n")
-        return Data(output.utf8)
+        var output = CanonicalWriter(pretty: true)
+        output.write(self, indent: 0)
+        output.bytes.append(0x0A)
+        return Data(output.bytes)
     }
 
     /// The canonical text without indentation, for hashing and compact storage.
     public func compactCanonicalString() -> String {
-        var output = ""
-        writeCompact(into: &output)
-        return output
+        var output = CanonicalWriter(pretty: false)
+        output.write(self, indent: 0)
+        return String(decoding: output.bytes, as: UTF8.self)
+    }
+}
+
+/// Writes JSON as UTF-8 bytes into one growing buffer; runs of a string that need no escaping
+/// are copied at once.
+struct CanonicalWriter {
+    var bytes: [UInt8] = []
+    let pretty: Bool
+
+    init(pretty: Bool) {
+        self.pretty = pretty
+        bytes.reserveCapacity(16_384)
     }
 
-    private func write(into output: inout String, indent: Int) {
-        switch self {
+    mutating func write(_ value: JSONValue, indent: Int) {
+        switch value {
+        case .null: append("null")
+        case .bool(let flag): append(flag ? "true" : "false")
+        case .int(let number): append(String(number))
+        case .double(let number):
+            append(number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : "\(number)")
+        case .string(let text): writeQuoted(text)
         case .array(let items):
-            if items.isEmpty { output.append("[]"); return }
-            output.append("[\n")
+            if items.isEmpty { append("[]"); return }
+            bytes.append(UInt8(ascii: "["))
             for (index, item) in items.enumerated() {
-                output.append(String(repeating: " ", count: indent + 2))
-                item.write(into: &output, indent: indent + 2)
-                output.append(index == items.count - 1 ? "\n" : ",\n")
+                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                newline(indent + 2)
+                write(item, indent: indent + 2)
             }
-            output.append(String(repeating: " ", count: indent))
-            output.append("]")
+            newline(indent)
+            bytes.append(UInt8(ascii: "]"))
         case .object(let object):
-            if object.isEmpty { output.append("{}"); return }
-            output.append("{\n")
-            let keys = object.keys.sorted(by: JSONValue.keyOrder)
-            for (index, key) in keys.enumerated() {
-                output.append(String(repeating: " ", count: indent + 2))
-                JSONValue.appendQuoted(key, into: &output)
-                output.append(": ")
-                object[key]!.write(into: &output, indent: indent + 2)
-                output.append(index == keys.count - 1 ? "\n" : ",\n")
+            if object.isEmpty { append("{}"); return }
+            bytes.append(UInt8(ascii: "{"))
+            for (index, key) in object.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
+                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                newline(indent + 2)
+                writeQuoted(key)
+                bytes.append(UInt8(ascii: ":"))
+                if pretty { bytes.append(UInt8(ascii: " ")) }
+                write(object[key]!, indent: indent + 2)
             }
-            output.append(String(repeating: " ", count: indent))
-            output.append("}")
-        default:
-            writeScalar(into: &output)
+            newline(indent)
+            bytes.append(UInt8(ascii: "}"))
         }
     }
 
-    private func writeCompact(into output: inout String) {
-        switch self {
-        case .array(let items):
-            output.append("[")
-            for (index, item) in items.enumerated() {
-                if index > 0 { output.append(",") }
-                item.writeCompact(into: &output)
-            }
-            output.append("]")
-        case .object(let object):
-            output.append("{")
-            for (index, key) in object.keys.sorted(by: JSONValue.keyOrder).enumerated() {
-                if index > 0 { output.append(",") }
-                JSONValue.appendQuoted(key, into: &output)
-                output.append(":")
-                object[key]!.writeCompact(into: &output)
-            }
-            output.append("}")
-        default:
-            writeScalar(into: &output)
-        }
+    private mutating func newline(_ indent: Int) {
+        guard pretty else { return }
+        bytes.append(0x0A)
+        bytes.append(contentsOf: repeatElement(UInt8(ascii: " "), count: indent))
     }
 
-    private func writeScalar(into output: inout String) {
-        switch self {
-        case .null: output.append("null")
-        case .bool(let value): output.append(value ? "true" : "false")
-        case .int(let value): output.append(String(value))
-        case .double(let value):
-            if value == value.rounded(), abs(value) < 1e15 {
-                output.append(String(Int64(value)))
-            } else {
-                output.append("\(value)")
-            }
-        case .string(let value): JSONValue.appendQuoted(value, into: &output)
-        case .array, .object: break
-        }
-    }
+    private mutating func append(_ text: String) { bytes.append(contentsOf: text.utf8) }
 
-    private static func keyOrder(_ lhs: String, _ rhs: String) -> Bool {
-        lhs.utf8.lexicographicallyPrecedes(rhs.utf8)
-    }
+    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
-    private static func appendQuoted(_ string: String, into output: inout String) {
-        output.append("\"")
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": output.append("\\\"")
-            case "\\": output.append("\\\\")
-            case "\n": output.append("\\n")
-            case "\r": output.append("\\r")
-            case "\t": output.append("\\t")
-            case "\u{08}": output.append("\\b")
-            case "\u{0C}": output.append("\\f")
-            default:
-                if scalar.value < 0x20 {
-                    output.append("\\u")
-                    let hex = String(scalar.value, radix: 16)
-                    output.append(String(repeating: "0", count: 4 - hex.count) + hex)
-                } else {
-                    output.unicodeScalars.append(scalar)
+    private mutating func writeQuoted(_ text: String) {
+        bytes.append(UInt8(ascii: "\""))
+        var text = text
+        text.withUTF8 { utf8 in
+            var runStart = 0
+            for (index, byte) in utf8.enumerated() where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
+                runStart = index + 1
+                bytes.append(UInt8(ascii: "\\"))
+                switch byte {
+                case UInt8(ascii: "\""): bytes.append(UInt8(ascii: "\""))
+                case UInt8(ascii: "\\"): bytes.append(UInt8(ascii: "\\"))
+                case 0x0A: bytes.append(UInt8(ascii: "n"))
+                case 0x0D: bytes.append(UInt8(ascii: "r"))
+                case 0x09: bytes.append(UInt8(ascii: "t"))
+                case 0x08: bytes.append(UInt8(ascii: "b"))
+                case 0x0C: bytes.append(UInt8(ascii: "f"))
+                default:
+                    bytes.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), Self.hex[Int(byte >> 4)], Self.hex[Int(byte & 0xF)]])
                 }
             }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<utf8.count]))
         }
-        output.append("\"")
+        bytes.append(UInt8(ascii: "\""))
     }
 }
