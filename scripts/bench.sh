@@ -27,14 +27,15 @@ cp pipelines/sync-workflows.yaml "$WORK/pipeline-c8.yaml"
 measure() { local out=$1; shift; /usr/bin/time -f "%e %M" -a -o "$out" "$@" >/dev/null 2>&1 || { echo "failed: $*" >&2; exit 1; }; }
 median() { python3 -c "import sys,statistics; v=[float(l.split()[$2]) for l in open('$1') if l.strip()]; print(f'{statistics.median(v):.3f}')"; }
 
+# Every run gets a fresh data directory and nothing is deleted until the end: on a file system
+# mounted with online discard, deleting the previous run's files would bill its kernel time to the next.
 # 1. Full sync of BULK workflows, in process (fixture transport): parse, hash, store, snapshot, tasks.
 for i in $(seq "$RUNS"); do
-  rm -rf "$WORK/data-full"
-  measure "$WORK/full.txt" "$BIN" run --all --customers "$WORK/customers.yaml" --fixtures "$WORK/fixtures" --data-dir "$WORK/data-full"
+  measure "$WORK/full.txt" "$BIN" run --all --customers "$WORK/customers.yaml" --fixtures "$WORK/fixtures" --data-dir "$WORK/data-full-$i"
 done
 # 2. Unchanged resync of the same tenant: a handful of list calls, no export.
 for i in $(seq "$RUNS"); do
-  measure "$WORK/resync.txt" "$BIN" run --all --customers "$WORK/customers.yaml" --fixtures "$WORK/fixtures" --data-dir "$WORK/data-full"
+  measure "$WORK/resync.txt" "$BIN" run --all --customers "$WORK/customers.yaml" --fixtures "$WORK/fixtures" --data-dir "$WORK/data-full-1"
 done
 # 3. Over HTTP against the mock server with 20 ms latency: concurrency 1 vs 8.
 "$BIN" mock-server --fixtures "$WORK/http-fixtures" --port 0 --latency 20 > "$WORK/server.log" 2>&1 &
@@ -47,8 +48,7 @@ customers:
 YAML
 for i in $(seq 3); do
   for c in 1 8; do
-    rm -rf "$WORK/data-http"
-    measure "$WORK/http-c$c.txt" "$BIN" run --all --customers "$WORK/customers-http.yaml" --pipeline "$WORK/pipeline-c$c.yaml" --full --data-dir "$WORK/data-http"
+    measure "$WORK/http-c$c.txt" "$BIN" run --all --customers "$WORK/customers-http.yaml" --pipeline "$WORK/pipeline-c$c.yaml" --full --data-dir "$WORK/data-http-$c-$i"
   done
 done
 
