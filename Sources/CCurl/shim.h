@@ -3,10 +3,6 @@
 // token cache. Everything is static inline: no C target to compile.
 #ifndef ZUORA_SYNC_CCURL_SHIM_H
 #define ZUORA_SYNC_CCURL_SHIM_H
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE 1
-#endif
-#include <unistd.h>
 
 #include <curl/curl.h>
 #include <openssl/evp.h>
@@ -82,6 +78,10 @@ static inline int zs_aes256gcm_decrypt(const unsigned char *key, const unsigned 
     if (ctx) EVP_CIPHER_CTX_free(ctx);
     return ok ? total : -1;
 }
+
+/// glibc declares syncfs only under _GNU_SOURCE, and defining that here would change system
+/// headers (fd_set) shared with other modules; the prototype is stable, so it is declared here.
+extern int syncfs(int fd);
 
 /// Flushes the whole file system that holds `fd` (one call instead of an fsync per file).
 static inline int zs_syncfs(int fd) { return syncfs(fd); }
