@@ -4,7 +4,8 @@ BIN := .build/debug/zuora-sync
 DATA ?= data
 CUSTOMERS ?= customers.demo.yaml
 PIPELINE ?= pipelines/sync-workflows.yaml
-ZS := $(BIN) --data-dir $(DATA) --customers $(CUSTOMERS)
+# Options every command takes; they follow the subcommand.
+OPTS := --data-dir $(DATA) --customers $(CUSTOMERS)
 
 .PHONY: deps build demo test sync resume inspect runs validate bench fixtures mock-server clean
 
@@ -16,7 +17,7 @@ build: deps
 
 ## Sync the three built-in mock tenants into data/ and print the summary.
 demo: build
-	$(ZS) run --all --pipeline $(PIPELINE)
+	$(BIN) run --all --pipeline $(PIPELINE) $(OPTS)
 
 ## The whole test suite (what .ci/run calls).
 test: deps
@@ -25,19 +26,19 @@ test: deps
 ## make sync CUSTOMER=id [CUSTOMERS=customers.yaml]
 sync: build
 	@test -n "$(CUSTOMER)" || (echo "usage: make sync CUSTOMER=id [CUSTOMERS=customers.yaml]" >&2; exit 64)
-	$(ZS) run --customer $(CUSTOMER) --pipeline $(PIPELINE)
+	$(BIN) run --customer $(CUSTOMER) --pipeline $(PIPELINE) $(OPTS)
 
 resume: build
-	$(ZS) resume $(RUN)
+	$(BIN) resume $(RUN) $(OPTS)
 
 inspect: build
-	$(ZS) inspect $(RUN)
+	$(BIN) inspect $(RUN) $(OPTS)
 
 runs: build
-	$(ZS) runs
+	$(BIN) runs $(OPTS)
 
 validate: build
-	$(ZS) validate $(PIPELINE)
+	$(BIN) validate $(PIPELINE) $(OPTS)
 
 ## Benchmarks (release build): medians and ratios, see README.
 bench: deps

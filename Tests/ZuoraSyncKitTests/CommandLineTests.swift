@@ -93,4 +93,24 @@ struct CommandLineTests {
         #expect(result.stdout.contains("7 stages"))
         #expect(result.stdout.contains("2 customer(s): globex, initech"))
     }
+
+    /// `make demo`'s own command line (from `make -n`, without the build step) runs and exits 0.
+    @Test func theMakeDemoRecipeRuns() async throws {
+        let make = Process()
+        make.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        make.arguments = ["make", "-n", "demo", "DATA=\(workspace.data.root.path)"]
+        make.currentDirectoryURL = TestWorkspace.repositoryRoot
+        let out = Pipe()
+        make.standardOutput = out
+        make.standardError = FileHandle.nullDevice
+        try make.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        make.waitUntilExit()
+        let line = try #require(text.split(separator: "\n").last { $0.hasPrefix(".build/debug/zuora-sync ") })
+        let arguments = line.split(separator: " ").dropFirst().map(String.init)
+        let result = try await CommandLineRunner.run(arguments, in: TestWorkspace.repositoryRoot)
+        #expect(result.exitCode == 0, "\(line): \(result.stderr)")
+        #expect(result.stdout.contains("globex") && result.stdout.contains("succeeded"))
+        #expect(FileManager.default.fileExists(atPath: workspace.data.storeFile.path))
+    }
 }
