@@ -87,7 +87,7 @@ public final class MockZuora: Sendable {
     /// Answers one request.
     public func handle(_ request: MockRequest) async -> MockReply {
         let endpoint = Self.endpoint(of: request)
-        let (number, activeFaults) = state.withLock { state -> (Int, [FaultPlan.Kind]) in
+        let activeFaults = state.withLock { state -> [FaultPlan.Kind] in
             state.stats.requests["\(request.tenant) \(endpoint.rawValue)", default: 0] += 1
             state.endpointNumbers[endpoint, default: 0] += 1
             state.inFlight += 1
@@ -98,9 +98,8 @@ public final class MockZuora: Sendable {
             let number = state.endpointNumbers[endpoint]!
             let hits = faults.rules.filter { $0.applies(to: endpoint, number: number) }.map(\.kind)
             state.stats.faultsInjected += hits.isEmpty ? 0 : 1
-            return (number, hits)
+            return hits
         }
-        _ = number
         defer {
             state.withLock { state in
                 state.inFlight -= 1

@@ -14,8 +14,8 @@ public enum PipelineLoader {
 
     static func parse(document: YAMLDocument) throws -> PipelineDefinition {
         let top = try document.mapping(document.root, path: "")
-        let formatVersion = try top.int("format_version", default: 1, range: 1...1)
-        _ = formatVersion
+        // The only format so far; a file from a newer tool is rejected here rather than misread.
+        _ = try top.int("format_version", default: 1, range: 1...1)
         let defaultName = URL(fileURLWithPath: document.file).deletingPathExtension().lastPathComponent
         let name = try top.string("name") ?? defaultName
         let schedule = try top.string("schedule") ?? "0 * * * *"
@@ -72,7 +72,6 @@ public enum PipelineLoader {
         }
 
         var stages: [StageDefinition] = []
-        var lines: [Int?] = []
         for (node, path) in stageNodes {
             let entry = try document.mapping(node, path: path)
             let id = try entry.requiredString("id")
@@ -112,7 +111,6 @@ public enum PipelineLoader {
                 throw entry.error("kind", "'\(kind.rawValue)' needs the output of a '\(needed.rawValue)' stage before it; add one.")
             }
             stages.append(stage)
-            lines.append(node.mark?.line)
         }
         return PipelineDefinition(name: name, schedule: schedule, customerConcurrency: customerConcurrency,
                                   http: http, retry: retry, jobs: jobs, notifications: notifications, stages: stages)

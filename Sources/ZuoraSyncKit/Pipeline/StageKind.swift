@@ -24,12 +24,4 @@ public enum StageKind: String, CaseIterable, Sendable, Codable {
         case .cleanupObsolete: return [.fetchWorkflowPages, .saveWorkflows]
         }
     }
-
-    /// Whether the stage calls Zuora (a dry run still runs these).
-    public var writesStore: Bool {
-        switch self {
-        case .saveWorkflows, .extractTasks, .cleanupObsolete: return true
-        default: return false
-        }
-    }
 }
