@@ -23,11 +23,8 @@ struct RunCommand: AsyncParsableCommand {
         do {
             let definition = try PipelineLoader.load(path: pipeline)
             let selected = try CustomerSelection.select(all: all, ids: customers, from: global.loadCustomers())
-            let runner = PipelineRunner(dataDirectory: global.dataDirectory, transport: global.makeTransport(http: definition.http),
-                                        logger: global.logger)
-            let manifest = try await runner.start(pipeline: definition, pipelinePath: pipeline, customers: selected, options: runOptions.options)
-            try RunReport.print(manifest, dataDirectory: global.dataDirectory, json: json)
-            if manifest.status != .succeeded { throw ExitCode(ExitCodes.customerFailed) }
+            try await RunReport.runNow(global, definition: definition, pipelinePath: pipeline, customers: selected,
+                                       options: runOptions.options, json: json)
         } catch let exit as ExitCode {
             throw exit
         } catch {

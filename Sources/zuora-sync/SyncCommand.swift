@@ -28,11 +28,8 @@ struct SyncCommand: AsyncParsableCommand {
                 return
             }
             if runNow {
-                let runner = PipelineRunner(dataDirectory: global.dataDirectory, transport: global.makeTransport(http: definition.http),
-                                            logger: global.logger)
-                let manifest = try await runner.start(pipeline: definition, pipelinePath: pipeline, customers: selected)
-                try RunReport.print(manifest, dataDirectory: global.dataDirectory, json: false)
-                if manifest.status != .succeeded { throw ExitCode(ExitCodes.customerFailed) }
+                try await RunReport.runNow(global, definition: definition, pipelinePath: pipeline, customers: selected,
+                                           options: RunOptions(), json: false)
                 return
             }
             let queue = JobQueue(dataDirectory: global.dataDirectory)

@@ -34,8 +34,13 @@ public struct DataDirectory: Sendable {
             .sorted { ($0.sequence, $0.id) > ($1.sequence, $1.id) }
     }
 
-    /// The sequence number for a new run.
-    public func nextSequence() -> Int { (manifests().first?.sequence ?? 0) + 1 }
+    /// The sequence number for a new run. Run ids start with their start time, so only the newest
+    /// few manifests need reading, however many runs have piled up.
+    public func nextSequence() -> Int {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: runs.path)) ?? []).filter(SafeIdentifier.isValidRunID)
+        let newest = names.sorted(by: >).prefix(20).compactMap { try? CanonicalJSON.read(RunManifest.self, from: manifest($0)) }
+        return (newest.map(\.sequence).max() ?? 0) + 1
+    }
 
     /// Reads one run's manifest, with an error that says what to do when it is missing.
     public func loadManifest(_ id: String) throws -> RunManifest {

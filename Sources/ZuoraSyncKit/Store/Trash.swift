@@ -43,17 +43,14 @@ public struct Trash: Sendable {
             throw FileError(path: directory.trash.appendingPathComponent(run).path, message: "nothing in the trash matches; see `zuora-sync trash list`.")
         }
         for slug in Set(matches.map(\.customer)).sorted() {
-            let config = customers.first { $0.id == slug }
-                ?? CustomerConfig(id: slug, name: slug, baseURL: URL(string: "fixture://\(slug)")!, clientID: "", secret: .inline(""))
             let items = matches.filter { $0.customer == slug }
             let archives = try items.map { try CanonicalJSON.read(WorkflowArchive.self, from: URL(fileURLWithPath: $0.file)) }
-            if customers.first(where: { $0.id == slug }) == nil, try store.customerRowID(slug: slug) == nil {
-                throw FileError(path: slug, message: "customer '\(slug)' is neither in the customers file nor in the store; add it first.")
-            }
-            if customers.contains(where: { $0.id == slug }) {
+            if let config = customers.first(where: { $0.id == slug }) {
                 try store.restore(archives, customer: config)
-            } else {
+            } else if try store.customerRowID(slug: slug) != nil {
                 try store.restore(archives, customerSlug: slug)
+            } else {
+                throw FileError(path: slug, message: "customer '\(slug)' is neither in the customers file nor in the store; add it first.")
             }
             try SnapshotWriter(dataDirectory: directory.root).refresh(customerSlug: slug, store: store)
             for item in items { try FileManager.default.removeItem(atPath: item.file) }

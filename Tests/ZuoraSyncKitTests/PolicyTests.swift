@@ -1,0 +1,87 @@
+import Foundation
+import Logging
+import Testing
+@testable import ZuoraSyncKit
+
+@Suite("Policies: full passes, rate limits, queue maintenance, notification commands")
+struct PolicyTests {
+    @Test func fullFlagAndDailyFullPassDownloadEverythingButCountOnlyRealChanges() async throws {
+        let workspace = try TestWorkspace()
+        let clock = ManualClock()
+        let mock = try workspace.mock(clock: clock)
+        try await workspace.sync(["initech"], mock: mock, clock: clock)
+        clock.advance(seconds: 3600)
+        let forced = try await workspace.sync(["initech"], mock: mock, clock: clock, options: RunOptions(full: true))
+        #expect(forced.result(for: "initech")?.summary?.exportsDownloaded == 6)
+        #expect(forced.result(for: "initech")?.summary?.updated == 0, "same content: nothing counted as updated")
+        clock.advance(seconds: 3600)
+        let hourly = try await workspace.sync(["initech"], mock: mock, clock: clock)
+        #expect(hourly.result(for: "initech")?.summary?.exportsDownloaded == 0)
+        clock.advance(seconds: 24 * 3600)
+        let daily = try await workspace.sync(["initech"], mock: mock, clock: clock)
+        #expect(daily.result(for: "initech")?.summary?.exportsDownloaded == 6, "full_every_hours: 24 forces a full pass a day")
+    }
+
+    @Test func rateLimitHeadersPauseAndA429HalvesConcurrency() async throws {
+        let clock = ManualClock()
+        let limiter = ConcurrencyLimiter(maximum: 8, clock: clock)
+        await limiter.observe(remaining: "0", reset: "5")
+        try await limiter.acquire()
+        await limiter.release()
+        #expect(clock.recordedSleeps == [5], "waited for RateLimit-Reset before the next request")
+        await limiter.didHitRateLimit()
+        #expect(await limiter.limit == 4)
+        await limiter.didHitRateLimit()
+        #expect(await limiter.limit == 2)
+        for _ in 0..<2 { await limiter.didSucceed() }
+        #expect(await limiter.limit == 3, "grows back one step after `limit` successes")
+        await limiter.observe(remaining: "12", reset: "5")
+        try await limiter.acquire()
+        await limiter.release()
+        #expect(clock.recordedSleeps == [5], "no pause while requests remain")
+    }
+
+    @Test func failedJobsCanBeRetriedForgottenAndPruned() throws {
+        let workspace = try TestWorkspace()
+        let queue = JobQueue(dataDirectory: workspace.data)
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        var job = try #require(try queue.enqueue(pipelinePath: "p", customer: "a", settings: JobSettings(), now: start))
+        let lease = Job.Lease(owner: "w", pid: 1, host: "h", heartbeatAt: start, expiresAt: start.addingTimeInterval(60))
+        job = try #require(try queue.claim(owner: lease, now: start))
+        job.state = .failed
+        job.lease = nil
+        try queue.move(job, from: .running)
+        #expect(queue.jobs(in: .failed).map(\.id) == [job.id])
+        let retried = try queue.retry(job.id, now: start)
+        #expect(retried.state == .waiting && retried.attempts == 0)
+        #expect(queue.jobs(in: .failed).isEmpty && queue.jobs(in: .waiting).count == 1)
+        #expect(throws: FileError.self) { try queue.retry(job.id, now: start) }
+        try queue.forget(job.id)
+        #expect(queue.jobs().isEmpty)
+
+        var old = try #require(try queue.enqueue(pipelinePath: "p", customer: "b", settings: JobSettings(), now: start))
+        old = try #require(try queue.claim(owner: lease, now: start))
+        old.state = .done
+        try queue.move(old, from: .running)
+        #expect(try queue.prune(olderThan: start) == 0)
+        #expect(try queue.prune(olderThan: start.addingTimeInterval(8 * 86_400)) == 1)
+        #expect(queue.jobs().isEmpty)
+    }
+
+    @Test func aNotificationCommandGetsTheDataButNotTheWorkersSecrets() async throws {
+        let workspace = try TestWorkspace()
+        let output = workspace.root.appendingPathComponent("notice.env")
+        setenv("ZUORA_TEST_SECRET_FOR_NOTIFY", "s3cr3t-value", 1)
+        defer { unsetenv("ZUORA_TEST_SECRET_FOR_NOTIFY") }
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let notifier = Notifier(settings: NotificationSettings(command: "env > '\(output.path)'; exit 3"), logger: logger)
+        await notifier.notify(FailureNotice(text: "t", customer: "acme", pipeline: "sync-workflows", error: "boom", attempts: 3,
+                                            runID: "r1", jobID: "j1"))
+        let env = try String(contentsOf: output, encoding: .utf8)
+        #expect(env.contains("ZUORA_SYNC_CUSTOMER=acme"))
+        #expect(env.contains("ZUORA_SYNC_ERROR=boom"))
+        #expect(env.contains("ZUORA_SYNC_ATTEMPTS=3"))
+        #expect(!env.contains("s3cr3t-value"))
+    }
+}
