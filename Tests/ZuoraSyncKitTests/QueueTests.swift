@@ -155,6 +155,19 @@ struct QueueTests {
         #expect(try workspace.store.counts(customerSlug: "globex").workflows == 123)
     }
 
+    @Test func aJobWhoseRunAlreadySucceededIsMarkedDoneWithoutSyncingAgain() async throws {
+        let clock = ManualClock()
+        let mock = try workspace.mock(clock: clock)
+        let finished = try await workspace.sync(["initech"], mock: mock, clock: clock, runID: "20260101T000000Z-done00")
+        var job = try enqueue(["initech"], now: clock.now())[0]
+        job.runID = finished.id
+        try queue.update(job)
+        let before = mock.stats
+        let summary = try await worker(mock: mock, clock: clock).work(stopWhenEmpty: true)
+        #expect(summary.processed.map(\.state) == [.done])
+        #expect(mock.stats == before, "no request: the run had already succeeded")
+    }
+
     @Test func scheduleRunEnqueuesOncePerSlotAndCatchesUpOnce() throws {
         let clock = ManualClock(Timestamp.parse("2026-11-29T10:00:05Z")!)
         let scheduler = Scheduler(dataDirectory: workspace.data, clock: clock)

@@ -105,7 +105,12 @@ public struct Worker: Sendable {
             guard let customer = customers.first(where: { $0.id == job.customer }) else {
                 throw StageFailure("customer '\(job.customer)' is no longer in the customers file", isRetryable: false)
             }
-            let resumable = job.runID.flatMap { try? dataDirectory.loadManifest($0) }.map { $0.status != .succeeded } ?? false
+            let previous = job.runID.flatMap { try? dataDirectory.loadManifest($0) }
+            if previous?.result(for: job.customer)?.status == .succeeded {
+                // The run finished but its worker died before moving the job: nothing left to do.
+                return await finish(job, succeeded: true, retryable: true, error: nil, pipeline: definition, logger: jobLogger)
+            }
+            let resumable = previous != nil
             let runID = resumable ? job.runID! : DataDirectory.newRunID(at: clock.now())
             job.runID = runID
             job.lease = lease(seconds: leaseLength)
