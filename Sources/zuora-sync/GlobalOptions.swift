@@ -67,7 +67,7 @@ enum ExitCodes {
         FileHandle.standardError.write(Data("error: \(message)\n".utf8))
         switch error {
         case is ConfigurationError, is ValidationError, is FaultPlan.ParseError: return ExitCode(usage)
-        case let file as FileError where file.message.contains("no such run") || file.message.contains("not a run id"): return ExitCode(usage)
+        case let file as FileError where file.isUsageError: return ExitCode(usage)
         default: return ExitCode(customerFailed)
         }
     }

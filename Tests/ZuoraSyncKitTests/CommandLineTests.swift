@@ -82,6 +82,8 @@ struct CommandLineTests {
         #expect(unknown.stderr.contains("No customer 'nope'"))
         #expect(unknown.stderr.contains("globex"))
         #expect(try await zuoraSync(["inspect", "no-such-run"]).exitCode == 64)
+        #expect(try await zuoraSync(["resume", "no-such-run"]).exitCode == 64)
+        #expect(try await zuoraSync(["trash", "restore", "../etc"]).exitCode == 64)
         let missing = try await CommandLineRunner.run(["validate", pipeline, "--customers", "absent.yaml"], in: workspace.root)
         #expect(missing.exitCode == 64)
         #expect(missing.stderr.contains("customers.example.yaml"))

@@ -44,10 +44,10 @@ public struct DataDirectory: Sendable {
 
     /// Reads one run's manifest, with an error that says what to do when it is missing.
     public func loadManifest(_ id: String) throws -> RunManifest {
-        guard SafeIdentifier.isValidRunID(id) else { throw FileError(path: id, message: "is not a run id (see `zuora-sync runs`).") }
+        guard SafeIdentifier.isValidRunID(id) else { throw FileError(path: id, message: "is not a run id (see `zuora-sync runs`).", isUsageError: true) }
         let url = manifest(id)
         guard FileManager.default.fileExists(atPath: url.path) else {
-            throw FileError(path: url.path, message: "no such run in \(root.path); list runs with `zuora-sync runs`.")
+            throw FileError(path: url.path, message: "no such run in \(root.path); list runs with `zuora-sync runs`.", isUsageError: true)
         }
         return try CanonicalJSON.read(RunManifest.self, from: url)
     }

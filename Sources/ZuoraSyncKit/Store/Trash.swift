@@ -37,7 +37,7 @@ public struct Trash: Sendable {
 
     /// Puts matching workflows back into the store (and snapshots) and removes them from the trash.
     public func restore(run: String, customer: String?, workflow: Int64?, customers: [CustomerConfig], store: Store) throws -> [Item] {
-        guard SafeIdentifier.isValidRunID(run) else { throw FileError(path: run, message: "is not a run id.") }
+        guard SafeIdentifier.isValidRunID(run) else { throw FileError(path: run, message: "is not a run id.", isUsageError: true) }
         let matches = list().filter { $0.run == run && (customer == nil || $0.customer == customer) && (workflow == nil || $0.id == workflow) }
         guard !matches.isEmpty else {
             throw FileError(path: directory.trash.appendingPathComponent(run).path, message: "nothing in the trash matches; see `zuora-sync trash list`.")

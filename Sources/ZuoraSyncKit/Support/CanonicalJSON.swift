@@ -49,9 +49,12 @@ public enum CanonicalJSON {
 public struct FileError: Error, CustomStringConvertible, Sendable {
     public let path: String
     public let message: String
-    public init(path: String, message: String) {
+    /// The user named something that does not exist (a run id, say): a usage error, exit 64.
+    public let isUsageError: Bool
+    public init(path: String, message: String, isUsageError: Bool = false) {
         self.path = path
         self.message = message
+        self.isUsageError = isUsageError
     }
     public var description: String { "\(path): \(message)" }
 }
