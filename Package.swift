@@ -1,12 +1,17 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
+// Layers, imports one way only (README "Architecture"):
+//   ZuoraSyncCore → ZuoraSyncHTTP → ZuoraAPI → ZuoraSyncStore → ZuoraSyncEngine → ZuoraSyncStages
+//   → ZuoraSyncJobs → zuora-sync; ZuoraSyncMock (the only target linking FlyingFox) and
+//   ZuoraSyncTesting sit beside the stages for the demo, benchmarks and tests.
 let package = Package(
     name: "zuora-sync",
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "zuora-sync", targets: ["zuora-sync"]),
-        .library(name: "ZuoraSyncKit", targets: ["ZuoraSyncKit"]),
+        .library(name: "ZuoraSyncStages", targets: ["ZuoraSyncStages"]),
+        .library(name: "ZuoraSyncTesting", targets: ["ZuoraSyncTesting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
@@ -16,35 +21,62 @@ let package = Package(
         .package(url: "https://github.com/swhitty/FlyingFox.git", from: "0.27.1"),
     ],
     targets: [
-        // libcurl + libcrypto (SHA-256, AES-GCM) behind small typed C functions.
-        .systemLibrary(
-            name: "CCurl",
-            pkgConfig: "libcurl",
-            providers: [.apt(["libcurl4-openssl-dev", "libssl-dev"])]
-        ),
-        .target(
-            name: "ZuoraSyncKit",
-            dependencies: [
-                "CCurl",
-                .product(name: "Yams", package: "Yams"),
-                .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "FlyingFox", package: "FlyingFox"),
-                .product(name: "FlyingSocks", package: "FlyingFox"),
-            ]
-        ),
+        // libcurl behind small typed C functions.
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // libcrypto (SHA-256, random bytes, AES-GCM) and syncfs.
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+
+        // Configuration types, data-directory layout, canonical JSON, errors, seams (clock,
+        // randomness, environment, sleeping). Knows nothing of HTTP, Zuora or the database.
+        .target(name: "ZuoraSyncCore", dependencies: ["CCrypto", .product(name: "Yams", package: "Yams")]),
+        // The transport seam and the libcurl transport. Knows no Zuora path.
+        .target(name: "ZuoraSyncHTTP", dependencies: ["ZuoraSyncCore", "CCurl"]),
+        // Zuora's three calls: token, list, export; retries; the read-only path allowlist.
+        .target(name: "ZuoraAPI", dependencies: [
+            "ZuoraSyncCore", "ZuoraSyncHTTP", "CCrypto", .product(name: "Logging", package: "swift-log"),
+        ]),
+        // The database, snapshots, objects, trash and the semantic diff.
+        .target(name: "ZuoraSyncStore", dependencies: [
+            "ZuoraSyncCore", "ZuoraAPI", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        // The engine: stage-kind protocol, registry, loader, runner, manifest, summaries. Names no kind.
+        .target(name: "ZuoraSyncEngine", dependencies: [
+            "ZuoraSyncCore", "ZuoraSyncHTTP", "ZuoraAPI", "ZuoraSyncStore",
+            .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams"),
+        ]),
+        // The built-in stage kinds, one file each, and their registry.
+        .target(name: "ZuoraSyncStages", dependencies: ["ZuoraSyncCore", "ZuoraAPI", "ZuoraSyncStore", "ZuoraSyncEngine"]),
+        // Queue, worker, scheduler, notifications.
+        .target(name: "ZuoraSyncJobs", dependencies: [
+            "ZuoraSyncCore", "ZuoraSyncHTTP", "ZuoraSyncEngine", "ZuoraSyncStages", .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Fixtures, the mock Zuora (in process and over HTTP).
+        .target(name: "ZuoraSyncMock", dependencies: [
+            "ZuoraSyncCore", "ZuoraSyncHTTP",
+            .product(name: "FlyingFox", package: "FlyingFox"), .product(name: "FlyingSocks", package: "FlyingFox"),
+        ]),
+        // Test support: a transport that fails on unexpected requests, a StageContext factory,
+        // the built binary's location.
+        .target(name: "ZuoraSyncTesting", dependencies: [
+            "ZuoraSyncCore", "ZuoraSyncHTTP", "ZuoraAPI", "ZuoraSyncStore", "ZuoraSyncEngine", "ZuoraSyncStages", "ZuoraSyncMock",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(
             name: "zuora-sync",
             dependencies: [
-                "ZuoraSyncKit",
+                "ZuoraSyncCore", "ZuoraSyncHTTP", "ZuoraAPI", "ZuoraSyncStore", "ZuoraSyncEngine", "ZuoraSyncStages",
+                "ZuoraSyncJobs", "ZuoraSyncMock", "CCurl",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         .testTarget(
-            name: "ZuoraSyncKitTests",
+            name: "ZuoraSyncTests",
             dependencies: [
-                "ZuoraSyncKit", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+                "ZuoraSyncCore", "ZuoraSyncHTTP", "ZuoraAPI", "ZuoraSyncStore", "ZuoraSyncEngine", "ZuoraSyncStages",
+                "ZuoraSyncJobs", "ZuoraSyncMock", "ZuoraSyncTesting",
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
                 .product(name: "FlyingFox", package: "FlyingFox"), .product(name: "FlyingSocks", package: "FlyingFox"),
             ],
             exclude: ["Golden"]

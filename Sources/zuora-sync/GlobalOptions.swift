@@ -1,7 +1,14 @@
 import ArgumentParser
 import Foundation
 import Logging
-import ZuoraSyncKit
+import ZuoraAPI
+import ZuoraSyncCore
+import ZuoraSyncEngine
+import ZuoraSyncHTTP
+import ZuoraSyncJobs
+import ZuoraSyncMock
+import ZuoraSyncStages
+import ZuoraSyncStore
 
 /// Options every command takes.
 struct GlobalOptions: ParsableArguments {
@@ -20,7 +27,7 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: [.customShort("v"), .customLong("verbose")], help: "Log progress (same as --log-level info).")
     var verbose = false
 
-    var environment: [String: String] { ProcessInfo.processInfo.environment }
+    var environment: [String: String] { ProcessEnvironment.current() }
 
     var dataDirectory: DataDirectory {
         DataDirectory(path: dataDir ?? environment["ZUORA_SYNC_DATA_DIR"] ?? "data")
@@ -39,6 +46,12 @@ struct GlobalOptions: ParsableArguments {
         return try CustomersLoader.load(path: customersPath)
     }
 
+    func validate() throws {
+        if let logLevel, Logger.Level(rawValue: logLevel) == nil {
+            throw ValidationError("unknown --log-level '\(logLevel)'; use one of trace, debug, info, notice, warning, error, critical.")
+        }
+    }
+
     /// Sends log lines to stderr at the chosen level; only the executable does this.
     func bootstrapLogging() {
         let level = logLevel.flatMap(Logger.Level.init(rawValue:)) ?? (verbose ? .info : .warning)
@@ -53,22 +66,40 @@ struct GlobalOptions: ParsableArguments {
 
     /// The transport for every base URL kind: fixture:// in process, https and loopback http through libcurl.
     func makeTransport(http: HTTPSettings) -> any HTTPTransport {
-        TransportRouter(network: CurlTransport(settings: http), fixtures: FixtureTransport(fixtures: fixturesDirectory))
+        TransportRouter(network: ZuoraRequestRules.curlTransport(settings: http), byScheme: [FixtureTransport.scheme: FixtureTransport(fixtures: fixturesDirectory)])
     }
 }
 
-/// Maps errors to the documented exit codes: 64 for usage and configuration, 1 otherwise.
+/// The one place that turns errors into messages and exit codes: 0 ok, 1 a customer failed or
+/// another failure, 64 bad usage or configuration, 130/143 stopped by SIGINT/SIGTERM. Every
+/// message is printed once, by `ZuoraSync.main`, with an `error:` prefix.
 enum ExitCodes {
     static let customerFailed: Int32 = 1
     static let usage: Int32 = 64
 
-    static func fail(_ error: any Error) -> ExitCode {
-        let message = String(describing: error)
-        FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+    /// Kept for the commands' `catch` blocks: errors pass through to `ZuoraSync.main`.
+    static func fail(_ error: any Error) -> any Error { error }
+
+    /// The exit code for an error that reached `main`.
+    static func code(for error: any Error) -> Int32 {
         switch error {
-        case is ConfigurationError, is ValidationError, is FaultPlan.ParseError: return ExitCode(usage)
-        case let file as FileError where file.isUsageError: return ExitCode(usage)
-        default: return ExitCode(customerFailed)
+        case let exit as ExitCode: return exit.rawValue
+        case is ConfigurationError, is ValidationError, is FaultPlan.ParseError: return usage
+        case let file as FileError where file.isUsageError: return usage
+        default:
+            let code = ZuoraSync.exitCode(for: error).rawValue
+            return code == 0 ? 0 : (code == usage ? usage : customerFailed)
+        }
+    }
+
+    /// The text printed for an error: ArgumentParser's for usage errors, the error's own otherwise.
+    static func message(for error: any Error) -> String {
+        switch error {
+        case is ConfigurationError, is FileError, is FaultPlan.ParseError: return String(describing: error)
+        default:
+            var text = ZuoraSync.fullMessage(for: error)
+            if text.hasPrefix("Error: ") { text = String(text.dropFirst("Error: ".count)) }
+            return text
         }
     }
 }

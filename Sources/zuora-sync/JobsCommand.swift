@@ -1,6 +1,13 @@
 import ArgumentParser
 import Foundation
-import ZuoraSyncKit
+import ZuoraAPI
+import ZuoraSyncCore
+import ZuoraSyncEngine
+import ZuoraSyncHTTP
+import ZuoraSyncJobs
+import ZuoraSyncMock
+import ZuoraSyncStages
+import ZuoraSyncStore
 
 struct JobsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -52,7 +59,7 @@ struct JobsCommand: ParsableCommand {
             let queue = JobQueue(dataDirectory: global.dataDirectory)
             let ids = allFailed ? queue.jobs(in: .failed).map(\.id) : [id!]
             do {
-                for id in ids { print("queued again: \(try queue.retry(id, now: Date()).id)") }
+                for id in ids { print("queued again: \(try queue.retry(id, now: SystemClock().now()).id)") }
             } catch { throw ExitCodes.fail(error) }
         }
     }
@@ -75,7 +82,7 @@ struct JobsCommand: ParsableCommand {
 
         func run() throws {
             guard let seconds = DurationText.seconds(olderThan) else { throw ValidationError("--older-than takes 7d, 12h, 30m or 90s.") }
-            print("Pruned \(try JobQueue(dataDirectory: global.dataDirectory).prune(olderThan: Date().addingTimeInterval(-seconds))) job(s).")
+            print("Pruned \(try JobQueue(dataDirectory: global.dataDirectory).prune(olderThan: SystemClock().now().addingTimeInterval(-seconds))) job(s).")
         }
     }
 }
@@ -92,7 +99,7 @@ struct ScheduleCommand: AsyncParsableCommand {
             ? ((try? FileManager.default.contentsOfDirectory(atPath: "pipelines")) ?? []).filter { $0.hasSuffix(".yaml") }.sorted().map { "pipelines/\($0)" }
             : paths
         // Absolute paths: the same key as `sync` uses, and found by a worker started elsewhere.
-        return try files.map { (URL(fileURLWithPath: $0).standardizedFileURL.path, try PipelineLoader.load(path: $0)) }
+        return try files.map { (URL(fileURLWithPath: $0).standardizedFileURL.path, try PipelineLoader.load(path: $0, registry: BuiltInStages.registry)) }
     }
 
     struct RunDue: ParsableCommand {

@@ -1,6 +1,13 @@
 import ArgumentParser
 import Foundation
-import ZuoraSyncKit
+import ZuoraAPI
+import ZuoraSyncCore
+import ZuoraSyncEngine
+import ZuoraSyncHTTP
+import ZuoraSyncJobs
+import ZuoraSyncMock
+import ZuoraSyncStages
+import ZuoraSyncStore
 
 struct ResumeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,14 +25,7 @@ struct ResumeCommand: AsyncParsableCommand {
                 print("Nothing to resume: every run in \(global.dataDirectory.root.path) finished.")
                 return
             }
-            let customers = try global.loadCustomers()
-            let target = try runID.map { try global.dataDirectory.loadManifest($0) }
-                ?? global.dataDirectory.manifests().first { $0.status != .succeeded }
-            let http = target?.pipeline.http ?? HTTPSettings()
-            let runner = PipelineRunner(dataDirectory: global.dataDirectory, transport: global.makeTransport(http: http), logger: global.logger)
-            let manifest = try await runner.resume(runID: runID, customers: customers)
-            try RunReport.print(manifest, dataDirectory: global.dataDirectory, json: json)
-            if manifest.status != .succeeded { throw ExitCode(ExitCodes.customerFailed) }
+            try await RunReport.resume(global, runID: runID, json: json)
         } catch let exit as ExitCode {
             throw exit
         } catch {

@@ -1,6 +1,13 @@
 import ArgumentParser
 import Foundation
-import ZuoraSyncKit
+import ZuoraAPI
+import ZuoraSyncCore
+import ZuoraSyncEngine
+import ZuoraSyncHTTP
+import ZuoraSyncJobs
+import ZuoraSyncMock
+import ZuoraSyncStages
+import ZuoraSyncStore
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,7 +28,7 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         global.bootstrapLogging()
         do {
-            let definition = try PipelineLoader.load(path: pipeline)
+            let definition = try PipelineLoader.load(path: pipeline, registry: BuiltInStages.registry)
             let selected = try CustomerSelection.select(all: all, ids: customers, from: global.loadCustomers())
             try await RunReport.runNow(global, definition: definition, pipelinePath: pipeline, customers: selected,
                                        options: runOptions.options, json: json)

@@ -1,16 +1,42 @@
 import ArgumentParser
 import Foundation
-import ZuoraSyncKit
+import ZuoraSyncCore
+import ZuoraSyncEngine
+import ZuoraSyncStages
 
-/// Runs a pipeline in this process and prints the result: shared by `run` and `sync --sync`.
+/// Runs a pipeline in this process and prints the result: shared by `run`, `resume` and `sync --sync`.
 enum RunReport {
-    /// Starts a run, prints it, and exits 1 when a customer failed.
+    /// Starts a run, prints it, and exits 1 when a customer failed (130/143 when a signal stopped it).
     static func runNow(_ global: GlobalOptions, definition: PipelineDefinition, pipelinePath: String,
                        customers: [CustomerConfig], options: RunOptions, json: Bool) async throws {
-        let runner = PipelineRunner(dataDirectory: global.dataDirectory, transport: global.makeTransport(http: definition.http),
-                                    logger: global.logger)
-        let manifest = try await runner.start(pipeline: definition, pipelinePath: pipelinePath, customers: customers, options: options)
+        let runner = makeRunner(global, http: definition.http)
+        let manifest = try await Signals.cancellingOnSignal {
+            try await runner.start(pipeline: definition, pipelinePath: pipelinePath, customers: customers, options: options)
+        }
+        try finish(manifest, global: global, json: json)
+    }
+
+    /// Resumes a run and reports it like `runNow`.
+    static func resume(_ global: GlobalOptions, runID: String?, json: Bool) async throws {
+        let customers = try global.loadCustomers()
+        let probe = makeRunner(global, http: HTTPSettings())
+        let target = try probe.runToResume(runID)
+        let runner = makeRunner(global, http: target?.pipeline.http ?? HTTPSettings())
+        let manifest = try await Signals.cancellingOnSignal { try await runner.resume(runID: runID, customers: customers) }
+        try finish(manifest, global: global, json: json)
+    }
+
+    static func makeRunner(_ global: GlobalOptions, http: HTTPSettings) -> PipelineRunner {
+        PipelineRunner(dataDirectory: global.dataDirectory, registry: BuiltInStages.registry, transport: global.makeTransport(http: http),
+                       logger: global.logger, environment: global.environment)
+    }
+
+    private static func finish(_ manifest: RunManifest, global: GlobalOptions, json: Bool) throws {
         try print(manifest, dataDirectory: global.dataDirectory, json: json)
+        if manifest.status == .interrupted {
+            FileHandle.standardError.write(Data("Interrupted. Finish the run with: zuora-sync resume \(manifest.id)\n".utf8))
+            throw ExitCode(Signals.exitStatus ?? ExitCodes.customerFailed)
+        }
         if manifest.status != .succeeded { throw ExitCode(ExitCodes.customerFailed) }
     }
 

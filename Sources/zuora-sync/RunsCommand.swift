@@ -1,6 +1,13 @@
 import ArgumentParser
 import Foundation
-import ZuoraSyncKit
+import ZuoraAPI
+import ZuoraSyncCore
+import ZuoraSyncEngine
+import ZuoraSyncHTTP
+import ZuoraSyncJobs
+import ZuoraSyncMock
+import ZuoraSyncStages
+import ZuoraSyncStore
 
 struct RunsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "runs", abstract: "List runs, newest first.")
@@ -72,7 +79,7 @@ struct ValidateCommand: ParsableCommand {
 
     func run() throws {
         do {
-            let definition = try PipelineLoader.load(path: pipeline)
+            let definition = try PipelineLoader.load(path: pipeline, registry: BuiltInStages.registry)
             let customers = try global.loadCustomers()
             print("\(pipeline): ok — \(definition.stages.count) stages: \(definition.stages.map(\.id).joined(separator: " → "))")
             print("\(global.customersPath): ok — \(customers.count) customer(s): \(customers.map(\.id).joined(separator: ", "))")

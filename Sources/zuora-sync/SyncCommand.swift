@@ -1,6 +1,13 @@
 import ArgumentParser
 import Foundation
-import ZuoraSyncKit
+import ZuoraAPI
+import ZuoraSyncCore
+import ZuoraSyncEngine
+import ZuoraSyncHTTP
+import ZuoraSyncJobs
+import ZuoraSyncMock
+import ZuoraSyncStages
+import ZuoraSyncStore
 
 /// The original tool's command: `sync --all | --customer NAME [--sync]`.
 struct SyncCommand: AsyncParsableCommand {
@@ -21,7 +28,7 @@ struct SyncCommand: AsyncParsableCommand {
     func run() async throws {
         global.bootstrapLogging()
         do {
-            let definition = try PipelineLoader.load(path: pipeline)
+            let definition = try PipelineLoader.load(path: pipeline, registry: BuiltInStages.registry)
             let selected = try CustomerSelection.select(all: all, ids: customers, from: global.loadCustomers(), matchNames: true)
             if selected.isEmpty {
                 FileHandle.standardError.write(Data("warning: the customers file lists no customer; nothing to sync.\n".utf8))
@@ -36,7 +43,7 @@ struct SyncCommand: AsyncParsableCommand {
             // An absolute path, so a worker started elsewhere (cron) finds the pipeline.
             let pipelinePath = URL(fileURLWithPath: pipeline).standardizedFileURL.path
             for customer in selected {
-                if let job = try queue.enqueue(pipelinePath: pipelinePath, customer: customer.id, settings: definition.jobs, now: Date()) {
+                if let job = try queue.enqueue(pipelinePath: pipelinePath, customer: customer.id, settings: definition.jobs, now: SystemClock().now()) {
                     print("queued \(job.id) (\(customer.id))")
                 } else {
                     print("already queued: \(customer.id)")
@@ -63,11 +70,17 @@ struct WorkCommand: AsyncParsableCommand {
 
     func run() async throws {
         global.bootstrapLogging()
-        Signals.installStopHandlers()
-        let summary = try await WorkCommand.makeWorker(global, leaseSeconds: leaseSeconds)
-            .work(stopWhenEmpty: stopWhenEmpty, maxJobs: maxJobs, concurrency: concurrency, shouldStop: Signals.shouldStop)
+        let worker = WorkCommand.makeWorker(global, leaseSeconds: leaseSeconds)
+        let (stopWhenEmpty, maxJobs, concurrency) = (stopWhenEmpty, maxJobs, concurrency)
+        let summary = try await Signals.cancellingOnSignal {
+            try await worker.work(stopWhenEmpty: stopWhenEmpty, maxJobs: maxJobs, concurrency: concurrency, shouldStop: Signals.shouldStop)
+        }
         for job in summary.processed {
             print("\(job.id)  \(job.customer)  \(job.state.rawValue)  attempt \(job.attempts)/\(job.maxAttempts)\(job.lastError.map { "  \($0)" } ?? "")")
+        }
+        if let status = Signals.exitStatus {
+            FileHandle.standardError.write(Data("Stopped by a signal; interrupted jobs are back in the queue and resume their runs.\n".utf8))
+            throw ExitCode(status)
         }
         if summary.processed.contains(where: { $0.state == .failed }) { throw ExitCode(ExitCodes.customerFailed) }
     }
@@ -76,7 +89,7 @@ struct WorkCommand: AsyncParsableCommand {
         let customersPath = global.customersPath
         let fixtures = global.fixturesDirectory
         var worker = Worker(dataDirectory: global.dataDirectory,
-                            makeTransport: { http in TransportRouter(network: CurlTransport(settings: http), fixtures: FixtureTransport(fixtures: fixtures)) },
+                            makeTransport: { http in TransportRouter(network: ZuoraRequestRules.curlTransport(settings: http), byScheme: [FixtureTransport.scheme: FixtureTransport(fixtures: fixtures)]) },
                             logger: global.logger, loadCustomers: { try CustomersLoader.load(path: customersPath) })
         worker.leaseSeconds = leaseSeconds
         return worker

@@ -1,6 +1,13 @@
 import ArgumentParser
 import Foundation
-import ZuoraSyncKit
+import ZuoraAPI
+import ZuoraSyncCore
+import ZuoraSyncEngine
+import ZuoraSyncHTTP
+import ZuoraSyncJobs
+import ZuoraSyncMock
+import ZuoraSyncStages
+import ZuoraSyncStore
 
 struct TrashCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -55,7 +62,7 @@ struct TrashCommand: ParsableCommand {
             guard let seconds = DurationText.seconds(olderThan) else {
                 throw ValidationError("--older-than takes a number and a unit: 30d, 12h, 45m, 90s.")
             }
-            let removed = try Trash(directory: global.dataDirectory).purge(olderThan: Date().addingTimeInterval(-seconds))
+            let removed = try Trash(directory: global.dataDirectory).purge(olderThan: SystemClock().now().addingTimeInterval(-seconds))
             print("Purged \(removed) workflow(s) from the trash.")
         }
     }

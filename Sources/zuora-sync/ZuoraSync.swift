@@ -1,6 +1,13 @@
 import ArgumentParser
 import Foundation
-import ZuoraSyncKit
+import ZuoraAPI
+import ZuoraSyncCore
+import ZuoraSyncEngine
+import ZuoraSyncHTTP
+import ZuoraSyncJobs
+import ZuoraSyncMock
+import ZuoraSyncStages
+import ZuoraSyncStore
 
 @main
 struct ZuoraSync: AsyncParsableCommand {
@@ -18,4 +25,25 @@ struct ZuoraSync: AsyncParsableCommand {
             MockServerCommand.self, FixturesCommand.self,
         ]
     )
+
+    /// Parses and runs a command; every error is printed here, once, and mapped to an exit code.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = ExitCodes.code(for: error)
+            if error is ExitCode || code == 0 {
+                // An exit the command already explained, or help/version output.
+                if code == 0 { exit(withError: error) }
+                Foundation.exit(code)
+            }
+            FileHandle.standardError.write(Data("error: \(ExitCodes.message(for: error))\n".utf8))
+            Foundation.exit(code)
+        }
+    }
 }

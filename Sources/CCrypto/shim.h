@@ -1,0 +1,60 @@
+// The libcrypto primitives the tool needs (SHA-256 for content hashes, random bytes and
+// AES-256-GCM for the token cache) and syncfs. Everything is static inline: no C target to compile.
+#ifndef ZUORA_SYNC_CCRYPTO_SHIM_H
+#define ZUORA_SYNC_CCRYPTO_SHIM_H
+
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+#include <openssl/rand.h>
+#include <string.h>
+
+/// SHA-256 of `length` bytes into `out` (32 bytes).
+static inline void zs_sha256(const void *data, size_t length, unsigned char *out) {
+    SHA256((const unsigned char *)data, length, out);
+}
+
+/// Fills `out` with `length` cryptographically random bytes; returns 1 on success.
+static inline int zs_random_bytes(unsigned char *out, int length) {
+    return RAND_bytes(out, length);
+}
+
+/// AES-256-GCM. Encrypt: returns ciphertext length (== plaintext length) or -1; writes a 16-byte tag.
+static inline int zs_aes256gcm_encrypt(const unsigned char *key, const unsigned char *iv12,
+                                       const unsigned char *plain, int plain_len,
+                                       unsigned char *cipher, unsigned char *tag16) {
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    int len = 0, total = 0, ok = ctx != NULL;
+    ok = ok && EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, iv12) == 1;
+    ok = ok && EVP_EncryptUpdate(ctx, cipher, &len, plain, plain_len) == 1;
+    total = len;
+    ok = ok && EVP_EncryptFinal_ex(ctx, cipher + total, &len) == 1;
+    total += len;
+    ok = ok && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16, tag16) == 1;
+    if (ctx) EVP_CIPHER_CTX_free(ctx);
+    return ok ? total : -1;
+}
+
+/// AES-256-GCM decrypt; returns plaintext length, or -1 when the tag does not verify.
+static inline int zs_aes256gcm_decrypt(const unsigned char *key, const unsigned char *iv12,
+                                       const unsigned char *cipher, int cipher_len,
+                                       const unsigned char *tag16, unsigned char *plain) {
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    int len = 0, total = 0, ok = ctx != NULL;
+    ok = ok && EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, iv12) == 1;
+    ok = ok && EVP_DecryptUpdate(ctx, plain, &len, cipher, cipher_len) == 1;
+    total = len;
+    ok = ok && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, 16, (void *)tag16) == 1;
+    ok = ok && EVP_DecryptFinal_ex(ctx, plain + total, &len) == 1;
+    total += len;
+    if (ctx) EVP_CIPHER_CTX_free(ctx);
+    return ok ? total : -1;
+}
+
+/// glibc declares syncfs only under _GNU_SOURCE, and defining that here would change system
+/// headers (fd_set) shared with other modules; the prototype is stable, so it is declared here.
+extern int syncfs(int fd);
+
+/// Flushes the whole file system that holds `fd` (one call instead of an fsync per file).
+static inline int zs_syncfs(int fd) { return syncfs(fd); }
+
+#endif

@@ -1,0 +1,70 @@
+import CCrypto
+import Foundation
+
+/// Writes files so that a crash never leaves a complete-looking partial file: temp file in the
+/// same directory, fsync, rename over the target, fsync of the directory.
+public enum AtomicFile {
+    /// Writes `data` to `url` atomically, creating parent directories. `mode` sets permissions
+    /// (e.g. 0o600) before the file becomes visible. With `durable: false` the file and directory
+    /// are not fsynced: for many files at once whose writer calls `flushFileSystem` once before
+    /// anything vouches for them, and whose readers can check them.
+    public static func write(_ data: Data, to url: URL, mode: mode_t = 0o644, durable: Bool = true) throws {
+        let directory = url.deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let temp = directory.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(RandomSource.system.hex(digits: 8))")
+        let fd = open(temp.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw posixError("create", temp) }
+        var ok = false
+        defer {
+            if !ok { unlink(temp.path) }
+        }
+        do {
+            defer { close(fd) }
+            _ = fchmod(fd, mode)
+            try data.withUnsafeBytes { buffer in
+                var offset = 0
+                while offset < buffer.count {
+                    let written = Foundation.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                    if written < 0 {
+                        if errno == EINTR { continue }
+                        throw posixError("write", temp)
+                    }
+                    offset += written
+                }
+            }
+            if durable { guard fsync(fd) == 0 else { throw posixError("fsync", temp) } }
+        }
+        guard rename(temp.path, url.path) == 0 else { throw posixError("rename", url) }
+        ok = true
+        if durable { syncDirectory(directory) }
+    }
+
+    /// Makes everything written so far on the file system that holds `directory` durable.
+    public static func flushFileSystem(containing directory: URL) throws {
+        let fd = open(directory.path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw posixError("open", directory) }
+        defer { close(fd) }
+        guard zs_syncfs(fd) == 0 else { throw posixError("syncfs", directory) }
+    }
+
+    /// Writes only when the file is missing or its bytes differ; returns whether it wrote.
+    @discardableResult
+    public static func writeIfChanged(_ data: Data, to url: URL, mode: mode_t = 0o644) throws -> Bool {
+        if let existing = try? Data(contentsOf: url), existing == data { return false }
+        try write(data, to: url, mode: mode)
+        return true
+    }
+
+    /// Makes a rename inside `directory` durable.
+    public static func syncDirectory(_ directory: URL) {
+        let fd = open(directory.path, O_RDONLY | O_CLOEXEC)
+        if fd >= 0 {
+            _ = fsync(fd)
+            close(fd)
+        }
+    }
+
+    private static func posixError(_ operation: String, _ url: URL) -> FileError {
+        FileError(path: url.path, message: "\(operation) failed: \(String(cString: strerror(errno)))")
+    }
+}

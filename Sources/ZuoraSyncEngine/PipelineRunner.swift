@@ -1,0 +1,257 @@
+import Foundation
+import Logging
+import ZuoraAPI
+import ZuoraSyncCore
+import ZuoraSyncHTTP
+import ZuoraSyncStore
+
+/// Runs a pipeline for a set of customers into the data directory, and resumes unfinished runs.
+/// Customers are independent: one failing does not stop the others. Cancelling the task (SIGINT,
+/// SIGTERM) stops the stages in progress; the run is then recorded as `interrupted`.
+public struct PipelineRunner: Sendable {
+    public var dataDirectory: DataDirectory
+    public var registry: StageRegistry
+    public var transport: any HTTPTransport
+    public var clock: any WallClock
+    public var random: RandomSource
+    public var logger: Logger
+    public var environment: [String: String]
+    /// Makes run ids; tests pin it for golden files.
+    public var makeRunID: @Sendable (Date) -> String
+
+    public init(dataDirectory: DataDirectory, registry: StageRegistry, transport: any HTTPTransport, clock: any WallClock = SystemClock(),
+                random: RandomSource = .system, logger: Logger = Logger(label: "zuora-sync"), environment: [String: String],
+                makeRunID: (@Sendable (Date) -> String)? = nil) {
+        self.dataDirectory = dataDirectory
+        self.registry = registry
+        self.transport = transport
+        self.clock = clock
+        self.random = random
+        self.logger = logger
+        self.environment = environment
+        self.makeRunID = makeRunID ?? { date in DataDirectory.newRunID(at: date, random: random) }
+    }
+
+    /// Starts a new run and carries it as far as it goes.
+    public func start(pipeline: PipelineDefinition, pipelinePath: String, customers: [CustomerConfig],
+                      options: RunOptions = RunOptions()) async throws -> RunManifest {
+        let now = clock.now()
+        let id = makeRunID(now)
+        let manifest = RunManifest(id: id, sequence: dataDirectory.nextSequence(), pipelineName: pipeline.name, pipelinePath: pipelinePath,
+                                   pipeline: pipeline, customers: customers.map(\.id), options: options, status: .running, startedAt: now,
+                                   results: customers.map { CustomerResult(customer: $0.id, status: .pending) })
+        logger.info("run.started", metadata: ["run": "\(id)", "pipeline": "\(pipeline.name)", "customers": "\(customers.count)"])
+        return try await execute(manifest: manifest, configs: customers)
+    }
+
+    /// The run `resume` would pick: the given one, else the newest that did not succeed.
+    public func runToResume(_ runID: String?) throws -> RunManifest? {
+        if let runID { return try dataDirectory.loadManifest(runID) }
+        return dataDirectory.manifests().first { $0.status != .succeeded }
+    }
+
+    /// Resumes a run (default: the newest one that did not succeed): committed stages are skipped,
+    /// customers that succeeded are left alone. A run whose process is still alive is refused.
+    public func resume(runID: String?, customers: [CustomerConfig]) async throws -> RunManifest {
+        guard var manifest = try runToResume(runID) else {
+            throw FileError(path: dataDirectory.runs.path, message: "no unfinished run to resume; start one with `zuora-sync run`.")
+        }
+        if manifest.observedStatus() == .running, let process = manifest.process, process != RunProcess.current() {
+            throw RunInProgressError(runID: manifest.id, process: process)
+        }
+        manifest.passes += 1
+        manifest.status = .running
+        manifest.finishedAt = nil
+        logger.info("run.resumed", metadata: ["run": "\(manifest.id)", "pass": "\(manifest.passes)"])
+        return try await execute(manifest: manifest, configs: customers)
+    }
+
+    private func execute(manifest original: RunManifest, configs: [CustomerConfig]) async throws -> RunManifest {
+        var started = original
+        started.process = RunProcess.current()
+        let manifest = started
+        for definition in manifest.pipeline.stages where registry.kind(named: definition.kind) == nil {
+            throw ConfigurationError(file: dataDirectory.manifest(manifest.id).path, keyPath: "stages",
+                                     message: "stage '\(definition.id)' has kind '\(definition.kind)', which this zuora-sync does not know. Known: \(registry.names.joined(separator: ", ")).")
+        }
+        let journal = try RunJournal(manifest: manifest, url: dataDirectory.manifest(manifest.id))
+        let options = manifest.options
+        let store = options.dryRun ? try Store.openForReading(url: dataDirectory.storeFile) : try Store(url: dataDirectory.storeFile)
+        let pending = manifest.customers.filter { manifest.result(for: $0)?.status != .succeeded }
+        let limit = manifest.pipeline.customerConcurrency
+
+        await withTaskGroup(of: Void.self) { group in
+            var running = 0
+            for slug in pending {
+                if running >= limit {
+                    await group.next()
+                    running -= 1
+                }
+                running += 1
+                group.addTask {
+                    let result = await runCustomer(slug: slug, manifest: manifest, configs: configs, store: store)
+                    do { try await journal.setResult(result) } catch {
+                        logger.error("run.journal.write_failed", metadata: ["customer": "\(slug)", "error": "\(error)"])
+                    }
+                }
+            }
+        }
+        let wasCancelled = Task.isCancelled
+        try await journal.update { manifest in
+            manifest.finishedAt = clock.now()
+            manifest.process = nil
+            if wasCancelled || manifest.results.contains(where: { $0.status == .interrupted || $0.status == .pending }) {
+                manifest.status = .interrupted
+            } else {
+                manifest.status = manifest.results.allSatisfy { $0.status == .succeeded } ? .succeeded : .failed
+            }
+        }
+        let final = await journal.manifest
+        logger.info("run.finished", metadata: ["run": "\(final.id)", "status": "\(final.status.rawValue)"])
+        return final
+    }
+
+    private func runCustomer(slug: String, manifest: RunManifest, configs: [CustomerConfig], store: Store) async -> CustomerResult {
+        var result = CustomerResult(customer: slug, status: .running)
+        let started = clock.now()
+        result.startedAt = started
+        var customerLogger = logger
+        customerLogger[metadataKey: "customer"] = "\(slug)"
+        customerLogger[metadataKey: "run"] = "\(manifest.id)"
+        if Task.isCancelled {
+            result.status = .interrupted
+            return result
+        }
+        guard let customer = configs.first(where: { $0.id == slug }) else {
+            result.status = .failed
+            result.error = "customer '\(slug)' is no longer in the customers file; add it back or start a new run"
+            result.isRetryable = false
+            result.finishedAt = started
+            return result
+        }
+        let options = manifest.options
+        let services = CustomerServices(
+            customer: customer, store: store, dataDirectory: dataDirectory, clock: clock, random: random, logger: customerLogger,
+            transport: transport, environment: environment, pipeline: manifest.pipeline,
+            tokenCache: options.dryRun ? nil : TokenCache(dataDirectory: dataDirectory.root))
+        var currentStage: StageDefinition?
+        do {
+            let lock = try CustomerLock.acquire(customer: slug, in: dataDirectory, now: started)
+            defer { lock.release() }
+            let cache = StageResultCache()
+            var completed: [(kind: RegisteredStageKind, directory: URL, commit: StageCommit)] = []
+            var earlier: [String: URL] = [:]
+            var previousFingerprint = ""
+            for (index, definition) in manifest.pipeline.stages.enumerated() {
+                try Task.checkCancellation()
+                currentStage = definition
+                let kind = registry.kind(named: definition.kind)!
+                let directory = dataDirectory.stage(run: manifest.id, customer: slug, index: index, stageID: definition.id)
+                let fingerprint = try Self.fingerprint(definition, customer: customer, options: options, previous: previousFingerprint)
+                let commitURL = directory.appendingPathComponent(StageFiles.commit)
+                let existing = try Self.readCommit(at: commitURL)
+                if let existing, existing.fingerprint == fingerprint {
+                    customerLogger.info("stage.already_committed", metadata: ["stage": "\(definition.id)"])
+                    completed.append((kind, directory, existing))
+                } else {
+                    if existing != nil {
+                        // Inputs changed since this stage committed: redo it from scratch.
+                        try FileManager.default.removeItem(at: directory)
+                    }
+                    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+                    let stageStarted = clock.now()
+                    let context = StageContext(runID: manifest.id, runStartedAt: manifest.startedAt, customer: customer, stageID: definition.id,
+                                               options: options, directory: directory, services: services, earlierStages: earlier, cache: cache)
+                    let reader = StoredSettingsReader(values: definition.settings, source: "\(dataDirectory.manifest(manifest.id).path): stage '\(definition.id)'")
+                    let record = try await kind.execute(context, reader)
+                    let finished = clock.now()
+                    let commit = StageCommit(stageID: definition.id, kind: kind.name, status: record.status, counts: record.counts,
+                                             warnings: record.warnings, startedAt: stageStarted, finishedAt: finished,
+                                             durationMilliseconds: Int(finished.timeIntervalSince(stageStarted) * 1000),
+                                             fingerprint: fingerprint)
+                    try AtomicFile.writeIfChanged(try CanonicalJSON.encode(commit), to: commitURL)
+                    for warning in record.warnings {
+                        customerLogger.warning("stage.warning", metadata: ["stage": "\(definition.id)", "warning": "\(warning)"])
+                    }
+                    customerLogger.info("stage.committed", metadata: ["stage": "\(definition.id)", "duration_ms": "\(commit.durationMilliseconds)"])
+                    completed.append((kind, directory, commit))
+                }
+                earlier[kind.name] = directory
+                previousFingerprint = fingerprint
+            }
+            currentStage = nil
+            var summary = CustomerSummary()
+            for stage in completed { try stage.kind.summarize(stage.directory, &summary) }
+            summary.warnings = completed.reduce(0) { $0 + $1.commit.warnings.count }
+            let totals = try store.counts(customerSlug: customer.id)
+            summary.workflows = totals.workflows
+            summary.tasks = totals.tasks
+            result.summary = summary
+            if !options.dryRun {
+                try store.recordCustomerResult(slug: slug, syncedAt: clock.now(), result: "succeeded", fullExport: summary.refreshedEveryExport)
+                try CustomerState.record(runID: manifest.id, customer: slug, at: clock.now(), store: store,
+                                         objects: ObjectStore(dataDirectory: dataDirectory.root),
+                                         to: dataDirectory.customerState(run: manifest.id, customer: slug))
+            }
+            result.status = .succeeded
+        } catch let error where error is CancellationError || Task.isCancelled {
+            _ = error
+            result.status = .interrupted
+            result.failedStage = currentStage?.id
+            result.error = "interrupted; resume with `zuora-sync resume \(manifest.id)`"
+            result.isRetryable = true
+            customerLogger.warning("customer.interrupted", metadata: ["stage": "\(currentStage?.id ?? "-")"])
+        } catch {
+            let secret = try? services.secret()
+            result.status = .failed
+            result.failedStage = currentStage?.id
+            result.error = redact(String(describing: error), secrets: [secret].compactMap { $0 })
+            result.isRetryable = Self.isRetryable(error)
+            customerLogger.error("customer.failed", metadata: ["stage": "\(currentStage?.id ?? "-")", "error": "\(result.error!)"])
+            if !options.dryRun {
+                _ = try? store.upsertCustomer(customer)
+                try? store.recordCustomerResult(slug: slug, syncedAt: clock.now(), result: "failed", fullExport: false)
+            }
+        }
+        let finished = clock.now()
+        result.finishedAt = finished
+        if result.summary != nil { result.summary!.durationMilliseconds = Int(finished.timeIntervalSince(started) * 1000) }
+        return result
+    }
+
+    /// A stage's commit marker, if there is one. A damaged marker is an error naming the file:
+    /// a stage is never silently redone or skipped on a guess.
+    static func readCommit(at url: URL) throws -> StageCommit? {
+        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+        return try CanonicalJSON.readVersioned(StageCommit.self, from: url)
+    }
+
+    static func fingerprint(_ definition: StageDefinition, customer: CustomerConfig, options: RunOptions, previous: String) throws -> String {
+        struct Input: Encodable {
+            var stage: StageDefinition
+            var customer: String
+            var options: RunOptions
+            var previous: String
+        }
+        return Digest.sha256Hex(try CanonicalJSON.encode(Input(stage: definition, customer: customer.identity, options: options, previous: previous)))
+    }
+
+    /// Whether a later attempt can help: errors that know it say so; configuration and secret
+    /// problems never; anything else (file system, database) may.
+    public static func isRetryable(_ error: any Error) -> Bool {
+        switch error {
+        case let classified as any RetryClassifiable: return classified.isRetryable
+        case is ConfigurationError, is SecretError: return false
+        default: return true
+        }
+    }
+}
+
+/// `resume` of a run whose process still works on it.
+public struct RunInProgressError: Error, CustomStringConvertible, Sendable {
+    public let runID: String
+    public let process: RunProcess
+    public var description: String {
+        "run \(runID) is still running (pid \(process.pid) on \(process.host)); wait for it to finish, or stop that process (it is then marked interrupted) before resuming."
+    }
+}

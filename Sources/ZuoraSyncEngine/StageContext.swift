@@ -1,0 +1,70 @@
+import Foundation
+import Logging
+import ZuoraSyncCore
+
+/// What a stage may see and use: the run, the customer, its directory, the results of earlier
+/// stages (typed), and the customer's services.
+public struct StageContext: Sendable {
+    public let runID: String
+    public let runStartedAt: Date
+    public let customer: CustomerConfig
+    /// This stage's `id` in the pipeline.
+    public let stageID: String
+    public let options: RunOptions
+    /// This stage's output directory (created before `run`).
+    public let directory: URL
+    public let services: CustomerServices
+    /// Output directories of the earlier stages, by kind name.
+    let earlierStages: [String: URL]
+    let cache: StageResultCache
+
+    public init(runID: String, runStartedAt: Date, customer: CustomerConfig, stageID: String, options: RunOptions, directory: URL,
+                services: CustomerServices, earlierStages: [String: URL], cache: StageResultCache = StageResultCache()) {
+        self.runID = runID
+        self.runStartedAt = runStartedAt
+        self.customer = customer
+        self.stageID = stageID
+        self.options = options
+        self.directory = directory
+        self.services = services
+        self.earlierStages = earlierStages
+        self.cache = cache
+    }
+
+    /// The output directory of an earlier stage of this pipeline.
+    public func directory<K: StageKind>(of kind: K.Type) throws -> URL {
+        guard let url = earlierStages[K.name] else {
+            throw StageFailure("stage '\(stageID)' needs a '\(K.name)' stage before it", isRetryable: false)
+        }
+        return url
+    }
+
+    /// The typed result of an earlier stage (read from its `result.json` once per customer run).
+    public func result<K: StageKind>(of kind: K.Type) throws -> K.Result {
+        if let cached: K.Result = cache.value(for: K.name) { return cached }
+        let value = try StageResultFile.read(K.Result.self, formatVersion: K.resultFormatVersion, in: directory(of: kind))
+        cache.store(value, for: K.name)
+        return value
+    }
+
+    /// Where a stage writes a file of its own (a plan, pages).
+    public func file(_ name: String) -> URL { directory.appendingPathComponent(name) }
+
+    public var logger: Logger {
+        var logger = services.logger
+        logger[metadataKey: "stage"] = "\(stageID)"
+        return logger
+    }
+}
+
+/// Results already decoded in this customer's run, by kind name, so a listing is decoded once.
+public final class StageResultCache: @unchecked Sendable {
+    // @unchecked: `values` is only touched under `lock`.
+    private let lock = NSLock()
+    private var values: [String: any Sendable] = [:]
+
+    public init() {}
+
+    func value<T>(for name: String) -> T? { lock.withLock { values[name] as? T } }
+    func store(_ value: any Sendable, for name: String) { lock.withLock { values[name] = value } }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import ZuoraSyncCore
+import ZuoraSyncEngine
+import ZuoraSyncStore
+
+/// Deletes the customer's workflows that a complete listing no longer returns. Before anything is
+/// deleted, each workflow (row, export, tasks, linkages) is archived under
+/// `trash/<run>/<customer>/<id>.json`, from where `trash restore` brings it back. An incomplete
+/// listing deletes nothing; so does a deletion larger than the configured share or count, unless
+/// the run allows it (`--allow-mass-delete`).
+public struct CleanupObsolete: StageKind {
+    public static let name = "cleanup-obsolete"
+    public static var inputs: [any StageKind.Type] { [FetchWorkflowPages.self, SaveWorkflows.self] }
+
+    public struct Settings: StageSettings {
+        /// `max_delete_fraction`: refuse to delete more than this share. Default 0.5.
+        public var maxDeleteFraction: Double
+        /// `max_delete_count`: refuse to delete more than this many. Default 100.
+        public var maxDeleteCount: Int
+
+        public init(reading settings: some SettingsReader) throws {
+            maxDeleteFraction = try settings.double("max_delete_fraction", default: 0.5, range: 0...1)
+            maxDeleteCount = try settings.int("max_delete_count", default: 100, range: 0...1_000_000)
+        }
+    }
+
+    /// `plan.json` and `result.json`: what was (or would be) deleted, or why nothing was.
+    public struct Result: Sendable, Codable {
+        public struct Entry: Sendable, Codable {
+            public var id: Int64
+            public var name: String
+        }
+        public var obsolete: [Entry]
+        public var storedCount: Int
+        /// Why the cleanup did not delete (incomplete listing, mass-delete guard, dry run).
+        public var skippedReason: String?
+        public var isApplied: Bool
+    }
+
+    public init() {}
+
+    public func run(_ context: StageContext, settings: Settings) async throws -> StageOutput<Result> {
+        let listing = try context.result(of: FetchWorkflowPages.self)
+        let store = context.services.store
+        let stored = try store.storedWorkflows(customerSlug: context.customer.id)
+        let listed = Set(listing.workflows.map(\.id))
+        let obsolete = stored.values.filter { !listed.contains($0.zuoraID) }.sorted { $0.zuoraID < $1.zuoraID }
+            .map { Result.Entry(id: $0.zuoraID, name: $0.name) }
+        var plan = Result(obsolete: obsolete, storedCount: stored.count, skippedReason: nil, isApplied: false)
+        plan.skippedReason = refusal(listing: listing, plan: plan, context: context, settings: settings)
+        var warnings: [String] = []
+        if let reason = plan.skippedReason {
+            warnings.append("cleanup skipped: \(reason)")
+        } else if context.options.dryRun {
+            plan.skippedReason = "dry run"
+        } else if !obsolete.isEmpty {
+            let trashDirectory = context.services.dataDirectory.trash
+                .appendingPathComponent(context.runID).appendingPathComponent(context.customer.id)
+            let ids = obsolete.map(\.id)
+            let archives = try store.archiveWorkflows(customerSlug: context.customer.id, zuoraIDs: ids)
+            for archive in archives {
+                guard let id = archive.workflow["zuora_id"]?.intValue else { continue }
+                try CanonicalJSON.write(archive, to: trashDirectory.appendingPathComponent(SafeIdentifier.workflowFileName(id)))
+            }
+            try store.deleteWorkflows(customerSlug: context.customer.id, zuoraIDs: ids)
+            plan.isApplied = true
+            try context.services.snapshots.refresh(customerSlug: context.customer.id, store: store)
+        } else {
+            plan.isApplied = true
+        }
+        try AtomicFile.writeIfChanged(CanonicalJSON.encode(plan, formatVersion: Self.resultFormatVersion), to: context.file(StageFiles.plan))
+        return StageOutput(plan, warnings: warnings,
+                           status: plan.isApplied ? .committed : (context.options.dryRun ? .dryRun : .skipped))
+    }
+
+    public static func counts(of result: Result) -> [String: Int] {
+        ["obsolete": result.obsolete.count, "deleted": result.isApplied ? result.obsolete.count : 0]
+    }
+
+    public static func summarize(_ result: Result, into summary: inout CustomerSummary) {
+        summary.set("deleted", "\(result.isApplied ? result.obsolete.count : 0)", order: 30)
+        if result.isApplied { summary.changes += result.obsolete.map { "- \($0.id) \($0.name)" } }
+    }
+
+    private func refusal(listing: FetchWorkflowPages.Result, plan: Result, context: StageContext, settings: Settings) -> String? {
+        if !listing.isComplete {
+            return "the listing is not proven complete (\(listing.incompleteReason ?? "unknown reason")); nothing is deleted"
+        }
+        guard !plan.obsolete.isEmpty, !context.options.allowMassDelete else { return nil }
+        if listing.workflows.isEmpty {
+            return "Zuora listed no workflows but \(plan.storedCount) are stored; that looks like a broken listing, not \(plan.storedCount) deletions. Rerun with --allow-mass-delete if they really are gone"
+        }
+        let share = Double(plan.obsolete.count) / Double(max(1, plan.storedCount))
+        if share > settings.maxDeleteFraction {
+            return "would delete \(plan.obsolete.count) of \(plan.storedCount) workflows (\(Int(share * 100)) %, above max_delete_fraction \(settings.maxDeleteFraction)); rerun with --allow-mass-delete if that is right"
+        }
+        if plan.obsolete.count > settings.maxDeleteCount {
+            return "would delete \(plan.obsolete.count) workflows, above max_delete_count \(settings.maxDeleteCount); rerun with --allow-mass-delete if that is right"
+        }
+        return nil
+    }
+}

@@ -1,0 +1,156 @@
+import Foundation
+import ZuoraAPI
+import ZuoraSyncCore
+import ZuoraSyncEngine
+
+/// Downloads `GET /workflows/{id}/export` for each listed workflow that changed (or all of them on a
+/// full pass), as many at once as the pipeline's `client.concurrency` allows, into
+/// `exports/<id>.json` in canonical form. A workflow whose export fails (4xx, invalid JSON, missing
+/// fields) is a warning: the others go on and the stored copy stays. Exports already on disk from
+/// an interrupted attempt are not downloaded again.
+public struct DownloadExports: StageKind {
+    public static let name = "download-exports"
+    public static var inputs: [any StageKind.Type] { [FetchWorkflowPages.self] }
+
+    public struct Settings: StageSettings {
+        /// `full_every_hours`: download every export, changed or not, when the last full pass is
+        /// older than this. Default 24; 0 means every run.
+        public var fullEveryHours: Int
+
+        public init(reading settings: some SettingsReader) throws {
+            try settings.moved("concurrency", to: "the pipeline's client.concurrency (it bounds listing and exports together)")
+            fullEveryHours = try settings.int("full_every_hours", default: 24, range: 0...8760)
+        }
+    }
+
+    /// `result.json`.
+    public struct Result: Sendable, Codable {
+        public struct Downloaded: Sendable, Codable {
+            public var id: Int64
+            public var sha256: String
+            public var bytes: Int
+        }
+        public struct Failed: Sendable, Codable {
+            public var id: Int64
+            public var name: String
+            public var status: Int?
+            public var message: String
+        }
+        /// Whether every listed workflow was downloaded (a full pass), changed or not.
+        public var isFullPass: Bool
+        public var downloaded: [Downloaded]
+        /// Listed workflows whose `updatedAt` and version match a stored good export: not downloaded.
+        public var unchanged: [Int64]
+        public var failed: [Failed]
+    }
+
+    /// The folder of canonical exports inside the stage directory.
+    public static let exportsFolder = "exports"
+
+    /// Where the export of a workflow lies in a download-exports stage directory.
+    public static func exportFile(_ id: Int64, in stageDirectory: URL) -> URL {
+        stageDirectory.appendingPathComponent(exportsFolder, isDirectory: true).appendingPathComponent(SafeIdentifier.workflowFileName(id))
+    }
+
+    enum Outcome: Sendable {
+        case downloaded(Result.Downloaded)
+        case failed(Result.Failed)
+    }
+
+    public init() {}
+
+    public func run(_ context: StageContext, settings: Settings) async throws -> StageOutput<Result> {
+        let listing = try context.result(of: FetchWorkflowPages.self)
+        let store = context.services.store
+        let stored = try store.storedWorkflows(customerSlug: context.customer.id)
+        let isFullPass = try decideFullPass(context, settings: settings)
+        var unchanged: [Int64] = []
+        var targets: [ListedWorkflow] = []
+        for workflow in listing.workflows {
+            if !isFullPass, let existing = stored[workflow.id], existing.hasGoodExport, workflow.updatedAt != nil,
+               existing.updatedOn == workflow.updatedAt, existing.version == workflow.activeVersion {
+                unchanged.append(workflow.id)
+            } else {
+                targets.append(workflow)
+            }
+        }
+        let exportsDirectory = context.directory.appendingPathComponent(Self.exportsFolder, isDirectory: true)
+        try FileManager.default.createDirectory(at: exportsDirectory, withIntermediateDirectories: true)
+        let client = try context.services.client()
+        // The client's limiter bounds requests in flight; a few more tasks than that keep it busy.
+        let inFlight = client.limiter.maximum
+
+        var outcomes: [Outcome] = []
+        try await withThrowingTaskGroup(of: Outcome.self) { group in
+            var iterator = targets.makeIterator()
+            func addNext() -> Bool {
+                guard let workflow = iterator.next() else { return false }
+                group.addTask { try await download(workflow, client: client, into: context.directory) }
+                return true
+            }
+            for _ in 0..<inFlight where !addNext() { break }
+            while let outcome = try await group.next() {
+                outcomes.append(outcome)
+                _ = addNext()
+            }
+        }
+
+        var downloaded: [Result.Downloaded] = []
+        var failed: [Result.Failed] = []
+        for outcome in outcomes {
+            switch outcome {
+            case .downloaded(let item): downloaded.append(item)
+            case .failed(let item): failed.append(item)
+            }
+        }
+        downloaded.sort { $0.id < $1.id }
+        failed.sort { $0.id < $1.id }
+        // Exports were written without a per-file fsync; one flush before the stage can commit.
+        if !downloaded.isEmpty { try AtomicFile.flushFileSystem(containing: exportsDirectory) }
+        let warnings = failed.map { item in
+            "workflow \(item.id) (\(item.name)): export failed: \(item.status.map { "HTTP \($0) " } ?? "")\(item.message); the stored copy is kept"
+        }
+        return StageOutput(Result(isFullPass: isFullPass, downloaded: downloaded, unchanged: unchanged.sorted(), failed: failed),
+                           warnings: warnings)
+    }
+
+    public static func counts(of result: Result) -> [String: Int] {
+        ["downloaded": result.downloaded.count, "unchanged": result.unchanged.count, "failed": result.failed.count,
+         "full_pass": result.isFullPass ? 1 : 0]
+    }
+
+    public static func summarize(_ result: Result, into summary: inout CustomerSummary) {
+        summary.set("exports new/same/failed", "\(result.downloaded.count)/\(result.unchanged.count)/\(result.failed.count)", order: 40)
+        summary.refreshedEveryExport = result.isFullPass
+    }
+
+    private func decideFullPass(_ context: StageContext, settings: Settings) throws -> Bool {
+        if context.options.full || settings.fullEveryHours == 0 { return true }
+        guard let last = try context.services.store.lastFullExport(slug: context.customer.id) else { return true }
+        return context.runStartedAt.timeIntervalSince(last) >= Double(settings.fullEveryHours) * 3600
+    }
+
+    private func download(_ workflow: ListedWorkflow, client: ZuoraClient, into stageDirectory: URL) async throws -> Outcome {
+        let file = Self.exportFile(workflow.id, in: stageDirectory)
+        // From an interrupted attempt: reused only if it is a whole, valid export.
+        if let existing = try? Data(contentsOf: file), let document = try? JSONValue.parse(existing), TaskExtractor.problem(with: document) == nil {
+            return .downloaded(.init(id: workflow.id, sha256: Digest.sha256Hex(existing), bytes: existing.count))
+        }
+        let response: Data
+        do {
+            response = try await client.exportWorkflow(id: workflow.id).body
+        } catch let error as ZuoraError where error.kind == .httpStatus {
+            return .failed(.init(id: workflow.id, name: workflow.name, status: error.status, message: error.message))
+        }
+        let document: JSONValue
+        do { document = try JSONValue.parse(response) } catch {
+            return .failed(.init(id: workflow.id, name: workflow.name, status: nil, message: "\(error)"))
+        }
+        if let problem = TaskExtractor.problem(with: document) {
+            return .failed(.init(id: workflow.id, name: workflow.name, status: nil, message: problem))
+        }
+        let canonical = document.canonicalData()
+        try AtomicFile.write(canonical, to: file, durable: false)
+        return .downloaded(.init(id: workflow.id, sha256: Digest.sha256Hex(canonical), bytes: canonical.count))
+    }
+}

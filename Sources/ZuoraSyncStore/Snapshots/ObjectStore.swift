@@ -1,0 +1,73 @@
+import Foundation
+import ZuoraSyncCore
+
+/// Every distinct export ever saved, by SHA-256 (`objects/ab/<sha256>.json`), as git keeps blobs:
+/// a run's state (`state.json`) names hashes, and any two runs can be compared later even though
+/// each run downloads only what changed. Content never changes under a name, so writes are
+/// idempotent.
+public struct ObjectStore: Sendable {
+    public let root: URL
+
+    public init(dataDirectory: URL) {
+        root = dataDirectory.appendingPathComponent("objects", isDirectory: true)
+    }
+
+    public func url(for sha256: String) -> URL {
+        root.appendingPathComponent(String(sha256.prefix(2))).appendingPathComponent("\(sha256).json")
+    }
+
+    /// Whether the object is there (a non-empty file: a crash before the flush leaves empty ones).
+    public func contains(_ sha256: String) -> Bool {
+        ((try? FileManager.default.attributesOfItem(atPath: url(for: sha256).path))?[.size] as? Int ?? 0) > 0
+    }
+
+    /// Writes an object without fsync; call `flush()` before recording anything that names it.
+    public func put(_ text: String, sha256: String) throws {
+        guard !contains(sha256) else { return }
+        try AtomicFile.write(Data(text.utf8), to: url(for: sha256), durable: false)
+    }
+
+    public func flush() throws { try AtomicFile.flushFileSystem(containing: root) }
+
+    /// Reads an object, checking its content against its name.
+    public func get(_ sha256: String) throws -> JSONValue {
+        let data = try Data(contentsOf: url(for: sha256))
+        guard Digest.sha256Hex(data) == sha256 else {
+            throw FileError(path: url(for: sha256).path, message: "is damaged (its content does not match its hash); delete it and run a --full sync to store it again.")
+        }
+        return try JSONValue.parse(data)
+    }
+}
+
+/// `runs/<run>/<customer>/state.json`: the customer's workflows when that run finished.
+public struct CustomerState: Sendable, Codable, Equatable {
+    public struct Entry: Sendable, Codable, Equatable {
+        public var id: Int64
+        public var name: String
+        /// From the listing (Active, Inactive): not part of the export.
+        public var status: String?
+        public var version: String?
+        public var exportSHA256: String?
+    }
+    public var formatVersion = 1
+    public var runID: String
+    public var customer: String
+    public var finishedAt: Date
+    public var workflows: [Entry]
+
+    /// Records the store's current state for a customer, making sure every export it names is in
+    /// the object store.
+    public static func record(runID: String, customer: String, at date: Date, store: Store, objects: ObjectStore, to url: URL) throws {
+        let index = try store.indexEntries(customerSlug: customer)
+        let missing = Set(index.compactMap { entry in entry.exportSHA256.flatMap { objects.contains($0) ? nil : entry.id } })
+        if !missing.isEmpty {
+            for export in try store.exports(customerSlug: customer, zuoraIDs: missing) {
+                try objects.put(export.text, sha256: export.sha256)
+            }
+            try objects.flush()
+        }
+        let state = CustomerState(runID: runID, customer: customer, finishedAt: date,
+                                  workflows: index.map { Entry(id: $0.id, name: $0.name, status: $0.status, version: $0.version, exportSHA256: $0.exportSHA256) })
+        try CanonicalJSON.write(state, to: url)
+    }
+}

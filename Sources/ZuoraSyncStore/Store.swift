@@ -1,0 +1,349 @@
+import Foundation
+import GRDB
+import ZuoraAPI
+import ZuoraSyncCore
+
+/// One workflow row to insert or update from a listing, with the hash of a good export
+/// downloaded in this run (the stored export is replaced only then).
+public struct WorkflowUpsert: Sendable {
+    public var listed: ListedWorkflow
+    public var exportSHA256: String?
+    public init(listed: ListedWorkflow, exportSHA256: String?) {
+        self.listed = listed
+        self.exportSHA256 = exportSHA256
+    }
+}
+
+/// A store operation that cannot go on, and whether a later attempt can help.
+public struct StoreError: Error, RetryClassifiable, CustomStringConvertible, Sendable {
+    public var message: String
+    public var isRetryable: Bool
+    public init(_ message: String, isRetryable: Bool) {
+        self.message = message
+        self.isRetryable = isRetryable
+    }
+    public var description: String { message }
+}
+
+/// The SQLite database under the data directory (`store.sqlite`), WAL mode, foreign keys on.
+/// Every write is one transaction.
+public final class Store: Sendable {
+    public let writer: any DatabaseWriter
+
+    /// Opens (creating and migrating) the database at `url`.
+    public init(url: URL) throws {
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(30)
+        configuration.foreignKeysEnabled = true
+        // Two processes opening a new data directory at once must not both create the schema.
+        let lockFD = open(url.path + ".migrate.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        if lockFD >= 0 { flock(lockFD, LOCK_EX) }
+        defer {
+            if lockFD >= 0 {
+                flock(lockFD, LOCK_UN)
+                close(lockFD)
+            }
+        }
+        do {
+            writer = try DatabasePool(path: url.path, configuration: configuration)
+            try StoreSchema.migrator.migrate(writer)
+        } catch {
+            throw FileError(path: url.path, message: "cannot open the database (\(error)). If it is damaged, move it aside; the next full sync rebuilds it.")
+        }
+    }
+
+    /// An empty in-memory store (dry runs with no database yet, tests).
+    public init() throws {
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        writer = try DatabaseQueue(configuration: configuration)
+        try StoreSchema.migrator.migrate(writer)
+    }
+
+    /// Opens `url` if the file exists, else an empty in-memory copy; for dry runs, which must not
+    /// create files outside their run directory.
+    public static func openForReading(url: URL) throws -> Store {
+        FileManager.default.fileExists(atPath: url.path) ? try Store(url: url) : try Store()
+    }
+
+    // MARK: customers
+
+    /// Inserts or updates the customer row; returns its id.
+    @discardableResult
+    public func upsertCustomer(_ customer: CustomerConfig) throws -> Int64 {
+        try writer.write { db in try Self.upsertCustomer(customer, db) }
+    }
+
+    static func upsertCustomer(_ customer: CustomerConfig, _ db: Database) throws -> Int64 {
+        try db.execute(sql: """
+            INSERT INTO customers (slug, name, base_url) VALUES (?, ?, ?)
+            ON CONFLICT(slug) DO UPDATE SET name = excluded.name, base_url = excluded.base_url
+            """, arguments: [customer.id, customer.name, customer.baseURL.absoluteString])
+        return try Int64.fetchOne(db, sql: "SELECT id FROM customers WHERE slug = ?", arguments: [customer.id])!
+    }
+
+    /// Every customer slug in the store, sorted.
+    public func customerSlugs() throws -> [String] {
+        try writer.read { db in try String.fetchAll(db, sql: "SELECT slug FROM customers ORDER BY slug") }
+    }
+
+    /// Last sync time and result by customer slug.
+    public func customerStatuses() throws -> [String: (lastSyncedAt: String?, lastResult: String?)] {
+        try writer.read { db in
+            Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT slug, last_synced_at, last_result FROM customers").map {
+                ($0["slug"] as String, (lastSyncedAt: $0["last_synced_at"] as String?, lastResult: $0["last_result"] as String?))
+            })
+        }
+    }
+
+    public func customerRowID(slug: String) throws -> Int64? {
+        try writer.read { db in try Int64.fetchOne(db, sql: "SELECT id FROM customers WHERE slug = ?", arguments: [slug]) }
+    }
+
+    /// When the customer last had every export downloaded (for `full_every_hours`).
+    public func lastFullExport(slug: String) throws -> Date? {
+        try writer.read { db in
+            try String.fetchOne(db, sql: "SELECT last_full_export_at FROM customers WHERE slug = ?", arguments: [slug])
+        }.flatMap(Timestamp.parse)
+    }
+
+    public func recordCustomerResult(slug: String, syncedAt: Date, result: String, fullExport: Bool) throws {
+        try writer.write { db in
+            try db.execute(sql: """
+                UPDATE customers SET last_synced_at = ?, last_result = ?,
+                    last_full_export_at = CASE WHEN ? THEN ? ELSE last_full_export_at END
+                WHERE slug = ?
+                """, arguments: [Timestamp.format(syncedAt), result, fullExport, Timestamp.format(syncedAt), slug])
+        }
+    }
+
+    // MARK: workflows
+
+    /// The customer's stored workflows by Zuora id.
+    public func storedWorkflows(customerSlug: String) throws -> [Int64: StoredWorkflow] {
+        try writer.read { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT w.id, w.zuora_id, w.name, w.status, w.version, w.updated_on, w.export_sha256
+                FROM workflows w JOIN customers c ON c.id = w.customer_id WHERE c.slug = ?
+                """, arguments: [customerSlug])
+            return Dictionary(uniqueKeysWithValues: rows.map { row in let stored = StoredWorkflow(row: row); return (stored.zuoraID, stored) })
+        }
+    }
+
+    /// The stored export (canonical JSON text) of every workflow of a customer that has one, by Zuora id.
+    public func exports(customerSlug: String, zuoraIDs: Set<Int64>? = nil) throws -> [StoredExport] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT w.zuora_id, w.export, w.export_sha256 FROM workflows w JOIN customers c ON c.id = w.customer_id
+                WHERE c.slug = ? AND w.export IS NOT NULL ORDER BY w.zuora_id
+                """, arguments: [customerSlug])
+                .map { StoredExport(zuoraID: $0["zuora_id"], text: $0["export"], sha256: $0["export_sha256"]) }
+                .filter { zuoraIDs?.contains($0.zuoraID) ?? true }
+        }
+    }
+
+    /// Hashes of the stored exports, by Zuora id (no export text is read).
+    public func exportHashes(customerSlug: String) throws -> [Int64: String] {
+        try writer.read { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT w.zuora_id, w.export_sha256 FROM workflows w JOIN customers c ON c.id = w.customer_id
+                WHERE c.slug = ? AND w.export_sha256 IS NOT NULL
+                """, arguments: [customerSlug])
+            return Dictionary(uniqueKeysWithValues: rows.map { ($0["zuora_id"] as Int64, $0["export_sha256"] as String) })
+        }
+    }
+
+    /// Applies a save plan in one transaction: inserts and updates workflow rows from the listing,
+    /// and replaces `export` only where a good export was downloaded.
+    public func apply(_ rows: [WorkflowUpsert], customer: CustomerConfig, syncedAt: Date,
+                      exportText: (Int64) throws -> String) throws {
+        try writer.write { db in
+            let customerID = try Self.upsertCustomer(customer, db)
+            let now = Timestamp.format(syncedAt)
+            for item in rows {
+                let listed = item.listed
+                var export: String?
+                if let expected = item.exportSHA256 {
+                    let text = try exportText(listed.id)
+                    guard Digest.sha256Hex(text) == expected else {
+                        throw StoreError("the downloaded export of workflow \(listed.id) changed on disk since it was downloaded; start a new run", isRetryable: false)
+                    }
+                    export = text
+                }
+                let upsert = try db.cachedStatement(sql: """
+                    INSERT INTO workflows (customer_id, zuora_id, name, description, status, type, version, active_version_id,
+                        callout_trigger, ondemand_trigger, scheduled_trigger, interval, timezone, created_on, updated_on,
+                        export, export_sha256, export_synced_at, last_synced_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(customer_id, zuora_id) DO UPDATE SET
+                        name = excluded.name, description = excluded.description, status = excluded.status,
+                        type = excluded.type, version = excluded.version, active_version_id = excluded.active_version_id,
+                        callout_trigger = excluded.callout_trigger, ondemand_trigger = excluded.ondemand_trigger,
+                        scheduled_trigger = excluded.scheduled_trigger, interval = excluded.interval, timezone = excluded.timezone,
+                        created_on = excluded.created_on, updated_on = excluded.updated_on,
+                        export = COALESCE(excluded.export, workflows.export),
+                        export_sha256 = COALESCE(excluded.export_sha256, workflows.export_sha256),
+                        export_synced_at = COALESCE(excluded.export_synced_at, workflows.export_synced_at),
+                        last_synced_at = excluded.last_synced_at
+                    """)
+                try upsert.execute(arguments: [
+                    customerID, listed.id, listed.name, listed.description, listed.status, listed.activeVersionType,
+                    listed.activeVersion, listed.activeVersionID, listed.calloutTrigger, listed.ondemandTrigger,
+                    listed.scheduledTrigger, listed.interval, listed.timezone, listed.createdAt, listed.updatedAt,
+                    export, export == nil ? nil : item.exportSHA256, export == nil ? nil : now, now,
+                ])
+            }
+        }
+    }
+
+    // MARK: tasks
+
+    /// Replaces a workflow's tasks and linkages in one transaction.
+    public func replaceTasks(customerSlug: String, zuoraID: Int64, extraction: TaskExtraction) throws {
+        try replaceTasks(customerSlug: customerSlug, batch: [(zuoraID, extraction)])
+    }
+
+    /// Replaces the tasks and linkages of several workflows in one transaction.
+    public func replaceTasks(customerSlug: String, batch: [(zuoraID: Int64, extraction: TaskExtraction)]) throws {
+        try writer.write { db in
+            let lookup = try db.cachedStatement(sql: """
+                SELECT w.id FROM workflows w JOIN customers c ON c.id = w.customer_id WHERE c.slug = ? AND w.zuora_id = ?
+                """)
+            for (zuoraID, extraction) in batch {
+                guard let rowID = try Int64.fetchOne(lookup, arguments: [customerSlug, zuoraID]) else { continue }
+                try Self.replaceTasks(rowID: rowID, extraction: extraction, db)
+            }
+        }
+    }
+
+    static func replaceTasks(rowID: Int64, extraction: TaskExtraction, _ db: Database) throws {
+        try db.cachedStatement(sql: "DELETE FROM tasks WHERE workflow_id = ?").execute(arguments: [rowID])
+        try db.cachedStatement(sql: "DELETE FROM linkages WHERE workflow_id = ?").execute(arguments: [rowID])
+        let insertTask = try db.cachedStatement(sql: """
+            INSERT INTO tasks (workflow_id, zuora_task_id, parent_task_id, name, action_type, call_type, object, object_id,
+                priority, concurrent_limit, tags, parameters, assignment, css, zuora_org_id, subprocess_id)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for task in extraction.tasks {
+            try insertTask.execute(arguments: [
+                rowID, task.zuoraTaskID, task.parentTaskID, task.name, task.actionType, task.callType, task.object, task.objectID,
+                task.priority, task.concurrentLimit, task.tags, task.parameters, task.assignment, task.css, task.zuoraOrgID, task.subprocessID,
+            ])
+        }
+        let insertLinkage = try db.cachedStatement(sql: """
+            INSERT INTO linkages (workflow_id, linkage_type, source_workflow_id, source_task_id, target_task_id) VALUES (?, ?, ?, ?, ?)
+            """)
+        for linkage in extraction.linkages {
+            try insertLinkage.execute(arguments: [rowID, linkage.linkageType, linkage.sourceWorkflowID, linkage.sourceTaskID, linkage.targetTaskID])
+        }
+    }
+
+    /// Task and linkage counts of one workflow.
+    public func taskCounts(customerSlug: String, zuoraID: Int64) throws -> (tasks: Int, linkages: Int) {
+        try writer.read { db in
+            let rowID = try Int64.fetchOne(db, sql: """
+                SELECT w.id FROM workflows w JOIN customers c ON c.id = w.customer_id WHERE c.slug = ? AND w.zuora_id = ?
+                """, arguments: [customerSlug, zuoraID]) ?? -1
+            return (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tasks WHERE workflow_id = ?", arguments: [rowID]) ?? 0,
+                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM linkages WHERE workflow_id = ?", arguments: [rowID]) ?? 0)
+        }
+    }
+
+    // MARK: cleanup and restore
+
+    /// Reads the given workflows with their tasks and linkages, for the trash.
+    public func archiveWorkflows(customerSlug: String, zuoraIDs: [Int64]) throws -> [WorkflowArchive] {
+        try writer.read { db in
+            var archives: [WorkflowArchive] = []
+            for zuoraID in zuoraIDs.sorted() {
+                guard let row = try Row.fetchOne(db, sql: """
+                    SELECT w.* FROM workflows w JOIN customers c ON c.id = w.customer_id WHERE c.slug = ? AND w.zuora_id = ?
+                    """, arguments: [customerSlug, zuoraID]) else { continue }
+                let rowID: Int64 = row["id"]
+                func columns(_ row: Row) -> [String: JSONValue] {
+                    var result: [String: JSONValue] = [:]
+                    for (name, value) in row where name != "id" && name != "workflow_id" && name != "customer_id" {
+                        result[name] = JSONValue(databaseValue: value)
+                    }
+                    return result
+                }
+                let tasks = try Row.fetchAll(db, sql: "SELECT * FROM tasks WHERE workflow_id = ? ORDER BY zuora_task_id", arguments: [rowID]).map(columns)
+                let linkages = try Row.fetchAll(db, sql: "SELECT * FROM linkages WHERE workflow_id = ? ORDER BY id", arguments: [rowID]).map(columns)
+                archives.append(WorkflowArchive(customerSlug: customerSlug, workflow: columns(row), tasks: tasks, linkages: linkages))
+            }
+            return archives
+        }
+    }
+
+    /// Deletes workflows (their tasks and linkages cascade) in one transaction.
+    public func deleteWorkflows(customerSlug: String, zuoraIDs: [Int64]) throws {
+        try writer.write { db in
+            guard let customerID = try Int64.fetchOne(db, sql: "SELECT id FROM customers WHERE slug = ?", arguments: [customerSlug]) else { return }
+            for zuoraID in zuoraIDs {
+                try db.execute(sql: "DELETE FROM workflows WHERE customer_id = ? AND zuora_id = ?", arguments: [customerID, zuoraID])
+            }
+        }
+    }
+
+    /// Puts archived workflows back (replacing any row with the same Zuora id), in one transaction.
+    public func restore(_ archives: [WorkflowArchive], customer: CustomerConfig) throws {
+        try writer.write { db in
+            try Self.restore(archives, customerID: try Self.upsertCustomer(customer, db), db)
+        }
+    }
+
+    /// The same, for a customer that is only in the store.
+    public func restore(_ archives: [WorkflowArchive], customerSlug: String) throws {
+        try writer.write { db in
+            guard let customerID = try Int64.fetchOne(db, sql: "SELECT id FROM customers WHERE slug = ?", arguments: [customerSlug]) else { return }
+            try Self.restore(archives, customerID: customerID, db)
+        }
+    }
+
+    private static func restore(_ archives: [WorkflowArchive], customerID: Int64, _ db: Database) throws {
+        // Column names come from a trash file: only the table's own columns are accepted.
+        func insert(into table: String, parent: (column: String, id: Int64), values: [String: JSONValue]) throws {
+            let known = Set(try db.columns(in: table).map(\.name)).subtracting(["id", parent.column])
+            let names = values.keys.sorted()
+            if let unknown = names.first(where: { !known.contains($0) }) {
+                throw FileError(path: "trash", message: "an archived \(table) row has an unknown column '\(unknown)'; it was not restored.")
+            }
+            let placeholders = String(repeating: ", ?", count: names.count)
+            try db.execute(sql: "INSERT INTO \(table) (\(parent.column)\(names.map { ", " + $0 }.joined())) VALUES (?\(placeholders))",
+                           arguments: StatementArguments([parent.id.databaseValue] + names.map { values[$0]!.databaseValue }))
+        }
+        for archive in archives {
+            guard let zuoraID = archive.workflow["zuora_id"]?.intValue else { continue }
+            try db.execute(sql: "DELETE FROM workflows WHERE customer_id = ? AND zuora_id = ?", arguments: [customerID, zuoraID])
+            try insert(into: "workflows", parent: ("customer_id", customerID), values: archive.workflow)
+            let rowID = db.lastInsertedRowID
+            for task in archive.tasks { try insert(into: "tasks", parent: ("workflow_id", rowID), values: task) }
+            for linkage in archive.linkages { try insert(into: "linkages", parent: ("workflow_id", rowID), values: linkage) }
+        }
+    }
+
+    /// Workflow, task and linkage counts of a customer.
+    public func counts(customerSlug: String) throws -> (workflows: Int, tasks: Int, linkages: Int) {
+        try writer.read { db in
+            let args: StatementArguments = [customerSlug]
+            let w = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM workflows w JOIN customers c ON c.id = w.customer_id WHERE c.slug = ?", arguments: args) ?? 0
+            let t = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tasks t JOIN workflows w ON w.id = t.workflow_id JOIN customers c ON c.id = w.customer_id WHERE c.slug = ?", arguments: args) ?? 0
+            let l = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM linkages l JOIN workflows w ON w.id = l.workflow_id JOIN customers c ON c.id = w.customer_id WHERE c.slug = ?", arguments: args) ?? 0
+            return (w, t, l)
+        }
+    }
+
+    /// Rows of the workflows table for a customer, for the snapshot index.
+    public func indexEntries(customerSlug: String) throws -> [SnapshotIndexEntry] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT w.zuora_id, w.name, w.status, w.updated_on, w.version, w.export_sha256 FROM workflows w
+                JOIN customers c ON c.id = w.customer_id WHERE c.slug = ? ORDER BY w.zuora_id
+                """, arguments: [customerSlug]).map {
+                SnapshotIndexEntry(id: $0["zuora_id"], name: $0["name"], status: $0["status"], updatedAt: $0["updated_on"],
+                                   version: $0["version"], exportSHA256: $0["export_sha256"])
+            }
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import ZuoraSyncCore
+import GRDB
+
+/// The columns of a `workflows` row that the sync compares against a listing.
+public struct StoredWorkflow: Sendable, Equatable, Codable {
+    public var rowID: Int64
+    public var zuoraID: Int64
+    public var name: String
+    public var status: String?
+    public var version: String?
+    public var updatedOn: String?
+    public var exportSHA256: String?
+
+    init(row: Row) {
+        rowID = row["id"]
+        zuoraID = row["zuora_id"]
+        name = row["name"]
+        status = row["status"]
+        version = row["version"]
+        updatedOn = row["updated_on"]
+        exportSHA256 = row["export_sha256"]
+    }
+
+    public var hasGoodExport: Bool { exportSHA256 != nil }
+}
+
+/// A stored export: the canonical JSON text (the exact bytes of its snapshot file) and its SHA-256.
+public struct StoredExport: Sendable {
+    public var zuoraID: Int64
+    public var text: String
+    public var sha256: String
+}
+
+/// A whole workflow with its tasks and linkages as rows, for the trash and for restore.
+public struct WorkflowArchive: Sendable, Codable, Equatable {
+    public var formatVersion = 1
+    public var customerSlug: String
+    public var workflow: [String: JSONValue]
+    public var tasks: [[String: JSONValue]]
+    public var linkages: [[String: JSONValue]]
+}
+
+extension JSONValue {
+    /// A database value as JSON (integers, reals, text, null).
+    init(databaseValue: DatabaseValue) {
+        switch databaseValue.storage {
+        case .null: self = .null
+        case .int64(let value): self = .int(value)
+        case .double(let value): self = .double(value)
+        case .string(let value): self = .string(value)
+        case .blob(let data): self = .string(data.base64EncodedString())
+        }
+    }
+
+    var databaseValue: DatabaseValue {
+        switch self {
+        case .null: return .null
+        case .bool(let value): return (value ? 1 : 0).databaseValue
+        case .int(let value): return value.databaseValue
+        case .double(let value): return value.databaseValue
+        case .string(let value): return value.databaseValue
+        case .array, .object: return compactCanonicalString().databaseValue
+        }
+    }
+}
