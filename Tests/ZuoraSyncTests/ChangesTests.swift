@@ -1,7 +1,15 @@
 import Foundation
 import GRDB
 import Testing
-@testable import ZuoraSyncKit
+@testable import ZuoraAPI
+@testable import ZuoraSyncCore
+@testable import ZuoraSyncEngine
+@testable import ZuoraSyncHTTP
+@testable import ZuoraSyncJobs
+@testable import ZuoraSyncMock
+@testable import ZuoraSyncStages
+@testable import ZuoraSyncStore
+import ZuoraSyncTesting
 
 @Suite("What changed: diff, trash, rebuild")
 struct ChangesTests {
@@ -33,7 +41,7 @@ struct ChangesTests {
             export["workflow"] = .object(workflow)
         }
         let second = try await workspace.sync(["initech"], mock: mock)
-        #expect(second.result(for: "initech")?.summary?.updated == 3)
+        #expect(second.figures("initech")?.updated == 3)
 
         let (older, newer) = try StateComparison.states(customer: "initech", runA: nil, runB: nil, in: workspace.data)
         let objects = ObjectStore(dataDirectory: workspace.data.root)

@@ -1,6 +1,14 @@
 import Foundation
 import Testing
-@testable import ZuoraSyncKit
+@testable import ZuoraAPI
+@testable import ZuoraSyncCore
+@testable import ZuoraSyncEngine
+@testable import ZuoraSyncHTTP
+@testable import ZuoraSyncJobs
+@testable import ZuoraSyncMock
+@testable import ZuoraSyncStages
+@testable import ZuoraSyncStore
+import ZuoraSyncTesting
 
 @Suite("Cleanup never destroys good data")
 struct CleanupTests {
@@ -11,7 +19,7 @@ struct CleanupTests {
         #expect(before.tasks > 0)
         try workspace.deleteUpstream(tenant: "initech") { $0 == 46 }
         let second = try await workspace.sync(["initech"])
-        #expect(second.result(for: "initech")?.summary?.deleted == 1)
+        #expect(second.figures("initech")?.deleted == 1)
         #expect(try workspace.store.storedWorkflows(customerSlug: "initech")[46] == nil)
         let after = try workspace.store.taskCounts(customerSlug: "initech", zuoraID: 46)
         #expect(after.tasks == 0 && after.linkages == 0)
@@ -47,7 +55,7 @@ struct CleanupTests {
         let second = try await workspace.sync(["initech"])
         #expect(second.status == .succeeded)
         #expect(try workspace.store.counts(customerSlug: "initech").workflows == 6)
-        let plan = try CanonicalJSON.read(CleanupPlan.self, from: workspace.data.stage(run: second.id, customer: "initech", index: 6, stageID: "cleanup-obsolete").appendingPathComponent("plan.json"))
+        let plan = try StageResultFile.read(CleanupObsolete.Result.self, formatVersion: 1, in: workspace.data.stage(run: second.id, customer: "initech", index: 6, stageID: "cleanup-obsolete"))
         #expect(!plan.isApplied)
         #expect(plan.skippedReason?.contains("listed no workflows") == true)
     }
@@ -57,11 +65,11 @@ struct CleanupTests {
         try await workspace.sync(["globex"])
         try workspace.deleteUpstream(tenant: "globex") { $0 % 2 == 0 }
         let refused = try await workspace.sync(["globex"])
-        #expect(refused.result(for: "globex")?.summary?.deleted == 0)
+        #expect(refused.figures("globex")?.deleted == 0)
         #expect(try workspace.store.counts(customerSlug: "globex").workflows == 123)
 
         let allowed = try await workspace.sync(["globex"], options: RunOptions(allowMassDelete: true))
-        let deleted = try #require(allowed.result(for: "globex")?.summary?.deleted)
+        let deleted = try #require(allowed.figures("globex")?.deleted)
         #expect(deleted > 50)
         #expect(try workspace.store.counts(customerSlug: "globex").workflows == 123 - deleted)
     }
@@ -87,10 +95,10 @@ struct CleanupTests {
         let second = try await workspace.runner(transport: ShortFirstPageTransport(base: FixtureTransport(mock: mock)))
             .start(pipeline: try workspace.pipeline(), pipelinePath: "p", customers: workspace.customers(["globex"]))
         #expect(second.status == .succeeded)
-        let fetch = try CanonicalJSON.read(WorkflowListing.self, from: workspace.data.stage(run: second.id, customer: "globex", index: 2, stageID: "fetch-workflow-pages").appendingPathComponent("result.json"))
+        let fetch = try StageResultFile.read(FetchWorkflowPages.Result.self, formatVersion: 1, in: workspace.data.stage(run: second.id, customer: "globex", index: 2, stageID: "fetch-workflow-pages"))
         #expect(!fetch.isComplete)
         #expect(fetch.incompleteReason?.contains("shifted") == true)
-        #expect(second.result(for: "globex")?.summary?.deleted == 0)
+        #expect(second.figures("globex")?.deleted == 0)
         #expect(try workspace.store.storedWorkflows(customerSlug: "globex")[129] != nil)
     }
 
@@ -109,9 +117,9 @@ struct CleanupTests {
         #expect(before.keys.sorted() == after.keys.sorted())
         #expect(before.filter { !$0.key.hasPrefix("store.sqlite") } == after.filter { !$0.key.hasPrefix("store.sqlite") })
         #expect(try workspace.databaseDump() == dump)
-        let summary = try #require(dry.result(for: "initech")?.summary)
+        let summary = try #require(dry.figures("initech"))
         #expect(summary.updated == 1)
-        let plan = try CanonicalJSON.read(CleanupPlan.self, from: workspace.data.stage(run: dry.id, customer: "initech", index: 6, stageID: "cleanup-obsolete").appendingPathComponent("plan.json"))
+        let plan = try StageResultFile.read(CleanupObsolete.Result.self, formatVersion: 1, in: workspace.data.stage(run: dry.id, customer: "initech", index: 6, stageID: "cleanup-obsolete"))
         #expect(plan.obsolete.map(\.id) == [40])
         #expect(!plan.isApplied)
     }

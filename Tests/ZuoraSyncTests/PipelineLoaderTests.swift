@@ -1,6 +1,14 @@
 import Foundation
 import Testing
-@testable import ZuoraSyncKit
+@testable import ZuoraAPI
+@testable import ZuoraSyncCore
+@testable import ZuoraSyncEngine
+@testable import ZuoraSyncHTTP
+@testable import ZuoraSyncJobs
+@testable import ZuoraSyncMock
+@testable import ZuoraSyncStages
+@testable import ZuoraSyncStore
+import ZuoraSyncTesting
 
 @Suite("Pipeline YAML loader")
 struct PipelineLoaderTests {
@@ -19,7 +27,7 @@ struct PipelineLoaderTests {
 
     func loadError(_ text: String) -> ConfigurationError? {
         do {
-            _ = try PipelineLoader.parse(text: text, file: "p.yaml")
+            _ = try PipelineLoader.parse(text: text, file: "p.yaml", registry: BuiltInStages.registry)
             return nil
         } catch let error as ConfigurationError {
             return error
@@ -30,10 +38,11 @@ struct PipelineLoaderTests {
     }
 
     @Test func loadsTheShippedPipeline() throws {
-        let pipeline = try PipelineLoader.load(path: TestWorkspace.pipelinePath)
-        #expect(pipeline.stages.map(\.kind) == StageKind.allCases)
-        #expect(pipeline.stage(.fetchWorkflowPages)?.pageSize == 50)
-        #expect(pipeline.stage(.downloadExports)?.concurrency == 8)
+        let pipeline = try PipelineLoader.load(path: TestWorkspace.pipelinePath, registry: BuiltInStages.registry)
+        #expect(pipeline.stages.map(\.kind) == BuiltInStages.registry.names)
+        #expect(pipeline.stage(kind: FetchWorkflowPages.name)?.settings["page_size"] == .int(50))
+        #expect(pipeline.client.concurrency == 8)
+        #expect(pipeline.stage(kind: ValidateCredentials.name)?.settings == [:], "a stage carries only its own settings")
         #expect(pipeline.jobs.retryDelays == [60, 120])
         #expect(pipeline.schedule == "0 * * * *")
     }
@@ -77,18 +86,15 @@ struct PipelineLoaderTests {
                 kind: oauth-token
               - id: fetch-workflow-pages
                 kind: fetch-workflow-pages
+              - id: save
+                kind: save-workflows
               - id: download-exports
                 kind: download-exports
-              - id: extract-tasks
-                kind: save-workflows
-              - id: save
-                kind: cleanup-obsolete
-              - id: late
-                kind: extract-tasks
             """
         let error = try #require(loadError(text))
-        #expect(error.line == 15)
-        #expect(error.message.contains("'extract-tasks' cannot come after 'cleanup-obsolete'"))
+        #expect(error.line == 9)
+        #expect(error.message.contains("'save-workflows' needs the output of a 'download-exports' stage before it"))
+        #expect(error.message.contains("move it up"))
     }
 
     @Test func aStageWithoutItsInputIsRejected() throws {

@@ -1,7 +1,15 @@
 import Foundation
 import Logging
 import Testing
-@testable import ZuoraSyncKit
+@testable import ZuoraAPI
+@testable import ZuoraSyncCore
+@testable import ZuoraSyncEngine
+@testable import ZuoraSyncHTTP
+@testable import ZuoraSyncJobs
+@testable import ZuoraSyncMock
+@testable import ZuoraSyncStages
+@testable import ZuoraSyncStore
+import ZuoraSyncTesting
 
 @Suite("Policies: full passes, rate limits, queue maintenance, notification commands")
 struct PolicyTests {
@@ -12,14 +20,14 @@ struct PolicyTests {
         try await workspace.sync(["initech"], mock: mock, clock: clock)
         clock.advance(seconds: 3600)
         let forced = try await workspace.sync(["initech"], mock: mock, clock: clock, options: RunOptions(full: true))
-        #expect(forced.result(for: "initech")?.summary?.exportsDownloaded == 6)
-        #expect(forced.result(for: "initech")?.summary?.updated == 0, "same content: nothing counted as updated")
+        #expect(forced.figures("initech")?.exportsDownloaded == 6)
+        #expect(forced.figures("initech")?.updated == 0, "same content: nothing counted as updated")
         clock.advance(seconds: 3600)
         let hourly = try await workspace.sync(["initech"], mock: mock, clock: clock)
-        #expect(hourly.result(for: "initech")?.summary?.exportsDownloaded == 0)
+        #expect(hourly.figures("initech")?.exportsDownloaded == 0)
         clock.advance(seconds: 24 * 3600)
         let daily = try await workspace.sync(["initech"], mock: mock, clock: clock)
-        #expect(daily.result(for: "initech")?.summary?.exportsDownloaded == 6, "full_every_hours: 24 forces a full pass a day")
+        #expect(daily.figures("initech")?.exportsDownloaded == 6, "full_every_hours: 24 forces a full pass a day")
     }
 
     @Test func rateLimitHeadersPauseAndA429HalvesConcurrency() async throws {

@@ -1,6 +1,14 @@
 import Foundation
 import Testing
-@testable import ZuoraSyncKit
+@testable import ZuoraAPI
+@testable import ZuoraSyncCore
+@testable import ZuoraSyncEngine
+@testable import ZuoraSyncHTTP
+@testable import ZuoraSyncJobs
+@testable import ZuoraSyncMock
+@testable import ZuoraSyncStages
+@testable import ZuoraSyncStore
+import ZuoraSyncTesting
 
 @Suite("Queue through the command line")
 struct QueueCommandLineTests {

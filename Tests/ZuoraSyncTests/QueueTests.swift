@@ -3,7 +3,15 @@ import FlyingSocks
 import Foundation
 import Logging
 import Testing
-@testable import ZuoraSyncKit
+@testable import ZuoraAPI
+@testable import ZuoraSyncCore
+@testable import ZuoraSyncEngine
+@testable import ZuoraSyncHTTP
+@testable import ZuoraSyncJobs
+@testable import ZuoraSyncMock
+@testable import ZuoraSyncStages
+@testable import ZuoraSyncStore
+import ZuoraSyncTesting
 
 @Suite("Job queue, worker, scheduler, notifications")
 struct QueueTests {
@@ -234,10 +242,10 @@ final class NoticeRecorder: HTTPTransport, @unchecked Sendable {
     private var received: [FailureNotice] = []
     var notices: [FailureNotice] { lock.withLock { received } }
 
-    func send(_ request: ZuoraSyncKit.HTTPRequest) async throws -> ZuoraSyncKit.HTTPResponse {
+    func send(_ request: ZuoraSyncHTTP.HTTPRequest) async throws -> ZuoraSyncHTTP.HTTPResponse {
         let notice = try CanonicalJSON.decode(FailureNotice.self, from: request.body ?? Data())
         lock.withLock { received.append(notice) }
-        return ZuoraSyncKit.HTTPResponse(status: 200)
+        return ZuoraSyncHTTP.HTTPResponse(status: 200)
     }
 }
 

@@ -1,6 +1,14 @@
 import Foundation
 import Testing
-@testable import ZuoraSyncKit
+@testable import ZuoraAPI
+@testable import ZuoraSyncCore
+@testable import ZuoraSyncEngine
+@testable import ZuoraSyncHTTP
+@testable import ZuoraSyncJobs
+@testable import ZuoraSyncMock
+@testable import ZuoraSyncStages
+@testable import ZuoraSyncStore
+import ZuoraSyncTesting
 
 @Suite("Resume and golden runs")
 struct ResumeTests {
@@ -42,7 +50,7 @@ struct ResumeTests {
         // The 10th export request fails hard (5 x 503 = retries used up).
         let mock = try workspace.mock(faults: "503:export@10x5")
         let first = try await workspace.runner(transport: FixtureTransport(mock: mock))
-            .start(pipeline: try workspace.pipeline { $0.stages[3].concurrency = 1 }, pipelinePath: "p", customers: workspace.customers(["globex"]))
+            .start(pipeline: try workspace.pipeline { $0.client.concurrency = 1 }, pipelinePath: "p", customers: workspace.customers(["globex"]))
         let result = try #require(first.result(for: "globex"))
         #expect(result.failedStage == "download-exports")
         #expect(result.isRetryable == true)
@@ -65,25 +73,37 @@ struct ResumeTests {
         }
     }
 
-    /// The whole data directory of a demo run, with pinned clock and run id, against a recorded
-    /// digest. Re-record on purpose with ZUORA_SYNC_RECORD_GOLDEN=1 and review the diff.
-    @Test func demoRunMatchesTheGoldenDigest() async throws {
+    /// A demo run with pinned clock and run id, against recorded content: the data directory's
+    /// listing (paths and sizes), the store's canonical dump, the run manifest and the summary.
+    /// Re-record on purpose with ZUORA_SYNC_RECORD_GOLDEN=1: the test then fails, asking for a
+    /// review of the diff.
+    @Test func demoRunMatchesTheGoldenFiles() async throws {
         let workspace = try TestWorkspace()
-        try await workspace.sync(runID: "golden-run")
-        var lines: [String] = []
+        let manifest = try await workspace.sync(runID: "golden-run")
+        var listing: [String] = []
         for (path, data) in workspace.files(under: workspace.data.root).sorted(by: { $0.key < $1.key }) {
             if path.hasPrefix("auth/") || path.hasPrefix("locks/") || path.hasPrefix("store.sqlite") { continue }
-            lines.append("\(path) \(Digest.sha256Hex(data))")
+            listing.append("\(path) \(data.count)")
         }
-        lines.append("store \(Digest.sha256Hex(try workspace.databaseDump()))")
-        let actual = lines.joined(separator: "\n") + "\n"
-        let golden = TestWorkspace.repositoryRoot.appendingPathComponent("Tests/ZuoraSyncKitTests/Golden/demo-run.txt")
+        let summary = RunSummaryFormatter.summary(manifest, dataDirectory: DataDirectory(path: "/data"))
+        let actual: [String: String] = [
+            "files.txt": listing.joined(separator: "\n") + "\n",
+            "store.txt": try workspace.databaseDump() + "\n",
+            "run.json": String(decoding: try Data(contentsOf: workspace.data.manifest("golden-run")), as: UTF8.self),
+            "summary.txt": summary,
+        ]
+        let directory = TestWorkspace.repositoryRoot.appendingPathComponent("Tests/ZuoraSyncTests/Golden/demo-run")
         if ProcessInfo.processInfo.environment["ZUORA_SYNC_RECORD_GOLDEN"] == "1" {
-            try actual.write(to: golden, atomically: true, encoding: .utf8)
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            for (name, text) in actual { try text.write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8) }
+            Issue.record("golden files re-recorded in \(directory.path): review `git diff Tests/ZuoraSyncTests/Golden`, then run again without ZUORA_SYNC_RECORD_GOLDEN")
+            return
         }
-        let expected = try String(contentsOf: golden, encoding: .utf8)
-        let differing = zip(actual.split(separator: "\n"), expected.split(separator: "\n")).filter { $0 != $1 }.prefix(5)
-        #expect(actual == expected, "first differences: \(Array(differing))")
+        for (name, text) in actual.sorted(by: { $0.key < $1.key }) {
+            let expected = try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)
+            let differing = zip(text.split(separator: "\n"), expected.split(separator: "\n")).filter { $0 != $1 }.prefix(3)
+            #expect(text == expected, "\(name) differs from the golden file; first differences: \(Array(differing))")
+        }
     }
 
     @Test func demoFixturesAreReproducibleByteForByte() throws {

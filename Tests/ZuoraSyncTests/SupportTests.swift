@@ -1,6 +1,14 @@
 import Foundation
 import Testing
-@testable import ZuoraSyncKit
+@testable import ZuoraAPI
+@testable import ZuoraSyncCore
+@testable import ZuoraSyncEngine
+@testable import ZuoraSyncHTTP
+@testable import ZuoraSyncJobs
+@testable import ZuoraSyncMock
+@testable import ZuoraSyncStages
+@testable import ZuoraSyncStore
+import ZuoraSyncTesting
 
 @Suite("Values: JSON, time, cron, retry, faults")
 struct SupportTests {
@@ -61,11 +69,11 @@ struct SupportTests {
         var settings = RetrySettings()
         settings.baseDelayMilliseconds = 500
         settings.maxDelayMilliseconds = 4000
-        let top = RetryPolicy(settings: settings, random: { 0.999999 })
+        let top = RetryPolicy(settings: settings, random: RandomSource { UInt64.max })
         #expect(abs(top.backoff(afterAttempt: 1) - 0.5) < 0.001)
         #expect(abs(top.backoff(afterAttempt: 3) - 2.0) < 0.001)
         #expect(abs(top.backoff(afterAttempt: 10) - 4.0) < 0.001)
-        #expect(RetryPolicy(settings: settings, random: { 0 }).backoff(afterAttempt: 5) == 0)
+        #expect(RetryPolicy(settings: settings, random: RandomSource { 0 }).backoff(afterAttempt: 5) == 0)
     }
 
     @Test func retryAfterReadsSecondsAndHTTPDates() {

@@ -1,7 +1,15 @@
 import Foundation
 import GRDB
 import Testing
-@testable import ZuoraSyncKit
+@testable import ZuoraAPI
+@testable import ZuoraSyncCore
+@testable import ZuoraSyncEngine
+@testable import ZuoraSyncHTTP
+@testable import ZuoraSyncJobs
+@testable import ZuoraSyncMock
+@testable import ZuoraSyncStages
+@testable import ZuoraSyncStore
+import ZuoraSyncTesting
 
 @Suite("Sync pipeline on the demo fixtures")
 struct SyncPipelineTests {
@@ -10,13 +18,13 @@ struct SyncPipelineTests {
         let mock = try workspace.mock()
         let manifest = try await workspace.sync(mock: mock)
         #expect(manifest.status == .succeeded)
-        let globex = try #require(manifest.result(for: "globex")?.summary)
+        let globex = try #require(manifest.figures("globex"))
         #expect(globex.listed == 123)
         #expect(globex.created == 123)
         #expect(globex.exportsDownloaded == 121)
         #expect(globex.exportsFailed == 2)
         #expect(globex.workflows == 123)
-        #expect(manifest.result(for: "hooli")?.summary?.workflows == 0)
+        #expect(manifest.figures("hooli")?.workflows == 0)
 
         let store = try workspace.store
         let counts = try store.counts(customerSlug: "globex")
@@ -76,7 +84,7 @@ struct SyncPipelineTests {
         let before = mock.stats
         clock.advance(seconds: 1800)
         let second = try await workspace.sync(mock: mock, clock: clock)
-        let globex = try #require(second.result(for: "globex")?.summary)
+        let globex = try #require(second.figures("globex"))
         #expect(globex.created == 0 && globex.updated == 0 && globex.deleted == 0)
         #expect(globex.unchanged == 123)
         #expect(globex.exportsSkipped == 121)
@@ -101,7 +109,7 @@ struct SyncPipelineTests {
         let mock = try workspace.mock(clock: clock)
         clock.advance(seconds: 3600)
         let second = try await workspace.sync(["initech"], mock: mock, clock: clock)
-        let summary = try #require(second.result(for: "initech")?.summary)
+        let summary = try #require(second.figures("initech"))
         #expect(mock.stats.count("initech", .export) == 1)
         #expect(summary.updated == 1)
         #expect(summary.unchanged == 5)
@@ -184,7 +192,7 @@ struct SyncPipelineTests {
         let manifest = try await workspace.sync(["globex"], mock: mock)
         #expect(manifest.status == .succeeded)
         #expect(mock.stats.count("globex", .token) == 2, "one refresh shared by all in-flight exports")
-        #expect(manifest.result(for: "globex")?.summary?.exportsDownloaded == 121)
+        #expect(manifest.figures("globex")?.exportsDownloaded == 121)
     }
 
     @Test func aRetryAfterLongerThanTheMaximumStopsTheCustomer() async throws {

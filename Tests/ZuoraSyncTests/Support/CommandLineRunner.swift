@@ -1,5 +1,13 @@
 import Foundation
-@testable import ZuoraSyncKit
+@testable import ZuoraAPI
+@testable import ZuoraSyncCore
+@testable import ZuoraSyncEngine
+@testable import ZuoraSyncHTTP
+@testable import ZuoraSyncJobs
+@testable import ZuoraSyncMock
+@testable import ZuoraSyncStages
+@testable import ZuoraSyncStore
+import ZuoraSyncTesting
 
 /// Runs the built `zuora-sync` binary and captures what a person would see.
 struct CommandResult: Sendable {
@@ -10,7 +18,7 @@ struct CommandResult: Sendable {
 
 enum CommandLineRunner {
     static var binary: URL {
-        TestWorkspace.repositoryRoot.appendingPathComponent(".build/debug/zuora-sync")
+        BuiltProducts.zuoraSync
     }
 
     /// Runs the binary without blocking a cooperative thread: the pipes are drained on their own

@@ -1,7 +1,15 @@
 import Foundation
 import GRDB
 import Logging
-@testable import ZuoraSyncKit
+@testable import ZuoraAPI
+@testable import ZuoraSyncCore
+@testable import ZuoraSyncEngine
+@testable import ZuoraSyncHTTP
+@testable import ZuoraSyncJobs
+@testable import ZuoraSyncMock
+@testable import ZuoraSyncStages
+@testable import ZuoraSyncStore
+import ZuoraSyncTesting
 
 /// A temporary directory with freshly generated demo fixtures and an empty data directory, plus
 /// helpers to run the pipeline on them in process.
@@ -27,7 +35,7 @@ final class TestWorkspace {
     }
 
     func pipeline(_ change: (inout PipelineDefinition) -> Void = { _ in }) throws -> PipelineDefinition {
-        var definition = try PipelineLoader.load(path: Self.pipelinePath)
+        var definition = try PipelineLoader.load(path: Self.pipelinePath, registry: BuiltInStages.registry)
         definition.retry.baseDelayMilliseconds = 1
         definition.retry.maxDelayMilliseconds = 5
         change(&definition)
@@ -45,8 +53,12 @@ final class TestWorkspace {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let fixed = runID
-        return PipelineRunner(dataDirectory: data, transport: transport, clock: clock, logger: logger, environment: [:],
-                              makeRunID: { date in fixed ?? DataDirectory.newRunID(at: date) })
+        return PipelineRunner(dataDirectory: data, registry: BuiltInStages.registry, transport: transport, clock: clock, logger: logger, environment: [:],
+                              makeRunID: { [data] date in
+                                  let id = fixed ?? DataDirectory.newRunID(at: date)
+                                  RunLocations.record(id, data)
+                                  return id
+                              })
     }
 
     func mock(clock: any WallClock = ManualClock(), faults: String = "") throws -> MockZuora {
