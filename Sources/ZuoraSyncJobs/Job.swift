@@ -5,7 +5,9 @@ import ZuoraSyncEngine
 import ZuoraSyncStages
 
 /// One queued sync of one customer with one pipeline: `jobs/<state>/<id>.json`.
-public struct Job: Sendable, Codable, Equatable {
+public struct Job: Sendable, Codable, Equatable, VersionedFile {
+    public static let currentFormatVersion = 1
+
     public enum State: String, Sendable, Codable, CaseIterable { case waiting, running, done, failed }
 
     /// Who runs a job, until when: renewed by the worker's heartbeat.

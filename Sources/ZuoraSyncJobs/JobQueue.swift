@@ -23,15 +23,28 @@ public struct JobQueue: Sendable {
         }
     }
 
-    /// Jobs in a state (all states when nil), oldest first.
-    public func jobs(in state: Job.State? = nil) -> [Job] {
-        let states = state.map { [$0] } ?? Job.State.allCases
-        return states.flatMap { state in
-            ((try? FileManager.default.contentsOfDirectory(atPath: directory(state).path)) ?? [])
+    /// Jobs in a state (all states when nil), oldest first, and every job file that could not be
+    /// read, by path (listings warn about them; a damaged job never silently disappears).
+    public func listing(in state: Job.State? = nil) -> StateListing<Job> {
+        var listing = StateListing<Job>()
+        for state in state.map({ [$0] }) ?? Job.State.allCases {
+            let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory(state).path)) ?? [])
                 .filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }
-                .compactMap { try? CanonicalJSON.read(Job.self, from: directory(state).appendingPathComponent($0)) }
-        }.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
+            for name in names {
+                let url = directory(state).appendingPathComponent(name)
+                do { listing.items.append(try CanonicalJSON.readVersioned(Job.self, from: url)) } catch let error as FileError {
+                    listing.problems.append(error)
+                } catch {
+                    listing.problems.append(FileError(path: url.path, message: "\(error)", cause: error))
+                }
+            }
+        }
+        listing.items.sort { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
+        return listing
     }
+
+    /// Readable jobs in a state (all states when nil), oldest first.
+    public func jobs(in state: Job.State? = nil) -> [Job] { listing(in: state).items }
 
     public func find(_ id: String) -> Job? {
         guard SafeIdentifier.isValidRunID(id) else { return nil }

@@ -21,7 +21,11 @@ struct JobsCommand: ParsableCommand {
         @Flag(help: "JSON output.") var json = false
 
         func run() throws {
-            let jobs = JobQueue(dataDirectory: global.dataDirectory).jobs(in: state)
+            let listing = JobQueue(dataDirectory: global.dataDirectory).listing(in: state)
+            for problem in listing.problems {
+                FileHandle.standardError.write(Data("warning: unreadable job: \(problem)\n".utf8))
+            }
+            let jobs = listing.items
             if json { FileHandle.standardOutput.write(try CanonicalJSON.encode(jobs)); return }
             guard !jobs.isEmpty else { print("No jobs\(state.map { " in state \($0.rawValue)" } ?? "").") ; return }
             print(RunSummaryFormatter.table(["job", "customer", "state", "attempts", "next", "run", "last error"], jobs.map { job in

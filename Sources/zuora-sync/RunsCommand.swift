@@ -16,7 +16,11 @@ struct RunsCommand: ParsableCommand {
     @Flag(help: "JSON output.") var json = false
 
     func run() throws {
-        let manifests = global.dataDirectory.manifests()
+        let listing = global.dataDirectory.manifestListing()
+        let manifests = listing.items
+        for problem in listing.problems {
+            FileHandle.standardError.write(Data("warning: unreadable run: \(problem)\n".utf8))
+        }
         if json {
             FileHandle.standardOutput.write(try CanonicalJSON.encode(manifests))
         } else if manifests.isEmpty {
