@@ -50,6 +50,47 @@ enum CommandLineRunner {
     }
 }
 
+/// A `zuora-sync` process started in the background (to signal it while it works).
+final class RunningCommand: @unchecked Sendable {
+    // @unchecked: `process` is only used from the test that owns this value.
+    let process = Process()
+    private let stdout: PipeCollector
+    private let stderr: PipeCollector
+    private let exited = DispatchSemaphore(value: 0)
+
+    init(_ arguments: [String], environment: [String: String] = [:], in directory: URL) throws {
+        process.executableURL = CommandLineRunner.binary
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        var env = ProcessInfo.processInfo.environment
+        env["ZUORA_SYNC_DATA_DIR"] = nil
+        env["ZUORA_SYNC_CUSTOMERS"] = nil
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        stdout = PipeCollector(out.fileHandleForReading)
+        stderr = PipeCollector(err.fileHandleForReading)
+        process.terminationHandler = { [exited] _ in exited.signal() }
+        try process.run()
+    }
+
+    /// Sends a signal (SIGINT, SIGTERM).
+    func send(_ signal: Int32) { kill(process.processIdentifier, signal) }
+
+    /// Waits for the exit without blocking a cooperative thread.
+    func result() async -> CommandResult {
+        await withCheckedContinuation { continuation in
+            Thread { [exited] in
+                exited.wait()
+                continuation.resume()
+            }.start()
+        }
+        return CommandResult(exitCode: process.terminationStatus, stdout: await stdout.text(), stderr: await stderr.text())
+    }
+}
+
 /// Reads a pipe to its end on a dedicated thread.
 final class PipeCollector: @unchecked Sendable {
     // @unchecked: `data` is written once by the reader thread before `done` is signalled, read after.
