@@ -15,7 +15,8 @@ public struct TokenCache: Sendable {
         directory = dataDirectory.appendingPathComponent("auth/tokens", isDirectory: true)
     }
 
-    struct Entry: Codable {
+    struct Entry: Codable, VersionedFile {
+        static let currentFormatVersion = 1
         var formatVersion: Int
         var tokenType: String
         var scope: String?
@@ -33,7 +34,8 @@ public struct TokenCache: Sendable {
     /// The cached token, if present, readable with this secret, and still usable at `now`.
     public func load(baseURL: URL, clientID: String, secret: String, now: Date) -> AccessToken? {
         let url = fileURL(baseURL: baseURL, clientID: clientID)
-        guard let entry = try? CanonicalJSON.read(Entry.self, from: url), entry.formatVersion == 1,
+        // A damaged or newer cache file only costs a token request; it is replaced on the next store.
+        guard let entry = try? CanonicalJSON.readVersioned(Entry.self, from: url),
               let nonce = Data(base64Encoded: entry.nonce), nonce.count == 12,
               let cipher = Data(base64Encoded: entry.ciphertext), let tag = Data(base64Encoded: entry.tag), tag.count == 16
         else { return nil }

@@ -188,7 +188,7 @@ public struct PipelineRunner: Sendable {
             summary.tasks = totals.tasks
             result.summary = summary
             if !options.dryRun {
-                try store.recordCustomerResult(slug: slug, syncedAt: clock.now(), result: "succeeded", fullExport: summary.refreshedEveryExport)
+                try store.recordCustomerResult(slug: slug, syncedAt: clock.now(), result: .succeeded, fullExport: summary.refreshedEveryExport)
                 try CustomerState.record(runID: manifest.id, customer: slug, at: clock.now(), store: store,
                                          objects: ObjectStore(dataDirectory: dataDirectory.root),
                                          to: dataDirectory.customerState(run: manifest.id, customer: slug))
@@ -210,7 +210,7 @@ public struct PipelineRunner: Sendable {
             customerLogger.error("customer.failed", metadata: ["stage": "\(currentStage?.id ?? "-")", "error": "\(result.error!)"])
             if !options.dryRun {
                 _ = try? store.upsertCustomer(customer)
-                try? store.recordCustomerResult(slug: slug, syncedAt: clock.now(), result: "failed", fullExport: false)
+                try? store.recordCustomerResult(slug: slug, syncedAt: clock.now(), result: .failed, fullExport: false)
             }
         }
         let finished = clock.now()

@@ -7,9 +7,12 @@ public enum StateComparison {
     public typealias Side = [Int64: WorkflowDiff.Version]
 
     /// Runs of a customer that recorded a state, newest first.
-    public static func runsWithState(customer: String, in directory: DataDirectory) -> [CustomerState] {
-        directory.manifests().compactMap { manifest in
-            try? CanonicalJSON.read(CustomerState.self, from: directory.customerState(run: manifest.id, customer: customer))
+    /// A run without a state for the customer is skipped; a damaged state is an error naming it.
+    public static func runsWithState(customer: String, in directory: DataDirectory) throws -> [CustomerState] {
+        try directory.manifests().compactMap { manifest in
+            let url = directory.customerState(run: manifest.id, customer: customer)
+            guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+            return try CanonicalJSON.readVersioned(CustomerState.self, from: url)
         }
     }
 
@@ -21,17 +24,17 @@ public enum StateComparison {
             guard FileManager.default.fileExists(atPath: url.path) else {
                 throw FileError(path: url.path, message: "run \(run) has no finished state for customer '\(customer)' (it failed, was a dry run, or did not include the customer).")
             }
-            return try CanonicalJSON.read(CustomerState.self, from: url)
+            return try CanonicalJSON.readVersioned(CustomerState.self, from: url)
         }
         switch (runA, runB) {
         case let (a?, b?): return (try load(a), try load(b))
         case let (a?, nil):
-            guard let newest = runsWithState(customer: customer, in: directory).first else {
+            guard let newest = try runsWithState(customer: customer, in: directory).first else {
                 throw FileError(path: directory.runs.path, message: "no finished run of customer '\(customer)'.")
             }
             return (try load(a), newest)
         default:
-            let runs = runsWithState(customer: customer, in: directory)
+            let runs = try runsWithState(customer: customer, in: directory)
             guard runs.count >= 2 else {
                 throw FileError(path: directory.runs.path, message: "customer '\(customer)' has \(runs.count) finished run(s); a diff needs two (or name the runs).")
             }

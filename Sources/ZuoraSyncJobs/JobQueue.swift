@@ -46,10 +46,11 @@ public struct JobQueue: Sendable {
     /// Readable jobs in a state (all states when nil), oldest first.
     public func jobs(in state: Job.State? = nil) -> [Job] { listing(in: state).items }
 
-    public func find(_ id: String) -> Job? {
+    /// The job with this id, in whichever state; a damaged job file is an error naming it.
+    public func find(_ id: String) throws -> Job? {
         guard SafeIdentifier.isValidRunID(id) else { return nil }
-        for state in Job.State.allCases {
-            if let job = try? CanonicalJSON.read(Job.self, from: file(id, state)) { return job }
+        for state in Job.State.allCases where FileManager.default.fileExists(atPath: file(id, state).path) {
+            return try CanonicalJSON.readVersioned(Job.self, from: file(id, state))
         }
         return nil
     }
@@ -124,9 +125,10 @@ public struct JobQueue: Sendable {
 
     /// Puts failed jobs back to waiting with fresh attempts.
     public func retry(_ id: String, now: Date) throws -> Job {
-        guard var job = try? CanonicalJSON.read(Job.self, from: file(id, .failed)) else {
-            throw FileError(path: file(id, .failed).path, message: "no failed job '\(id)'; see `zuora-sync jobs --state failed`.")
+        guard FileManager.default.fileExists(atPath: file(id, .failed).path) else {
+            throw FileError(path: file(id, .failed).path, message: "no failed job '\(id)'; see `zuora-sync jobs --state failed`.", isUsageError: true)
         }
+        var job = try CanonicalJSON.readVersioned(Job.self, from: file(id, .failed))
         job.state = .waiting
         job.attempts = 0
         job.notBefore = now
@@ -136,7 +138,7 @@ public struct JobQueue: Sendable {
     }
 
     public func forget(_ id: String) throws {
-        guard let job = find(id) else { throw FileError(path: root.path, message: "no job '\(id)'; see `zuora-sync jobs`.") }
+        guard let job = try find(id) else { throw FileError(path: root.path, message: "no job '\(id)'; see `zuora-sync jobs`.") }
         guard job.state != .running else { throw FileError(path: file(id, .running).path, message: "job '\(id)' is running; wait for it or stop its worker first.") }
         try FileManager.default.removeItem(at: file(id, job.state))
     }

@@ -1,6 +1,5 @@
 import Foundation
 import ZuoraSyncCore
-import ZuoraSyncHTTP
 import ZuoraSyncEngine
 import ZuoraSyncStages
 
@@ -8,7 +7,8 @@ import ZuoraSyncStages
 /// every minute). A slot is enqueued once, however often it is called; after downtime it catches up
 /// once (the latest missed slot), not once per missed slot. State: `schedule/state.json`.
 public struct Scheduler: Sendable {
-    public struct State: Sendable, Codable, Equatable {
+    public struct State: Sendable, Codable, Equatable, VersionedFile {
+        public static let currentFormatVersion = 1
         public struct Entry: Sendable, Codable, Equatable {
             public var lastCheckedAt: Date
             public var lastEnqueuedSlot: Date?
@@ -45,7 +45,7 @@ public struct Scheduler: Sendable {
         flock(lockFD, LOCK_EX)
         defer { flock(lockFD, LOCK_UN) }
 
-        var state = (try? CanonicalJSON.read(State.self, from: stateFile)) ?? State()
+        var state = try loadState()
         let now = clock.now()
         let queue = JobQueue(dataDirectory: dataDirectory)
         var enqueued: [Job] = []
@@ -69,8 +69,15 @@ public struct Scheduler: Sendable {
         return enqueued
     }
 
-    public func plans(pipelines: [(path: String, definition: PipelineDefinition)]) -> [Plan] {
-        let state = (try? CanonicalJSON.read(State.self, from: stateFile)) ?? State()
+    /// The schedule state; none yet is a fresh state, a damaged one an error naming the file (a
+    /// guess could enqueue every slot again).
+    func loadState() throws -> State {
+        guard FileManager.default.fileExists(atPath: stateFile.path) else { return State() }
+        return try CanonicalJSON.readVersioned(State.self, from: stateFile)
+    }
+
+    public func plans(pipelines: [(path: String, definition: PipelineDefinition)]) throws -> [Plan] {
+        let state = try loadState()
         return pipelines.map { path, definition in
             Plan(pipelinePath: path, schedule: definition.schedule,
                  nextRun: (try? CronSchedule(definition.schedule))?.nextRun(after: clock.now()),

@@ -27,7 +27,8 @@ public struct Worker: Sendable {
     public var heartbeatClock: any WallClock = SystemClock()
     /// Overrides the pipeline's `jobs.lease_seconds` (tests, `work --lease-seconds`).
     public var leaseSeconds: Double?
-    public let owner = UUID().uuidString.lowercased()
+    /// This worker's identity in leases.
+    public let owner = RandomSource.system.hex(digits: 32)
 
     public init(dataDirectory: DataDirectory, makeTransport: @escaping @Sendable (HTTPSettings) -> any HTTPTransport,
                 clock: any WallClock = SystemClock(), logger: Logger,
@@ -193,7 +194,7 @@ public struct Worker: Sendable {
         var job = running
         let now = clock.now()
         // If our lease lapsed and another worker took the job back, it is no longer ours to move.
-        if let current = try? CanonicalJSON.read(Job.self, from: queue.file(job.id, .running)), current.lease?.owner != owner {
+        if let current = try? CanonicalJSON.readVersioned(Job.self, from: queue.file(job.id, .running)), current.lease?.owner != owner {
             logger.warning("job.lost_lease")
             return current
         }

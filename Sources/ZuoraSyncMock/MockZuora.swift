@@ -177,7 +177,7 @@ public final class MockZuora: Sendable {
         guard form["client_id"] == tenant.clientID, form["client_secret"] == tenant.clientSecret else {
             return Self.json(401, .object(["error": .string("invalid_client"), "error_description": .string("Bad client credentials")]))
         }
-        let token = "mock-" + (0..<4).map { _ in String(format: "%08x", UInt32.random(in: 0...UInt32.max)) }.joined()
+        let token = "mock-" + RandomSource.system.hex(digits: 32)
         let expiresAt = clock.now().addingTimeInterval(Double(tenant.tokenTTL))
         state.withLock {
             $0.tokens[token] = (request.tenant, expiresAt)
@@ -229,7 +229,7 @@ public final class MockZuora: Sendable {
 
     static func standardHeaders() -> [String: String] {
         ["Content-Type": "application/json", "RateLimit-Limit": "2500", "RateLimit-Remaining": "2499", "RateLimit-Reset": "60",
-         "Zuora-Request-Id": UUID().uuidString.lowercased()]
+         "Zuora-Request-Id": RandomSource.system.hex(digits: 32)]
     }
 
     static func json(_ status: Int, _ value: JSONValue) -> HTTPResponse {

@@ -108,13 +108,16 @@ public final class Store: Sendable {
         }.flatMap(Timestamp.parse)
     }
 
-    public func recordCustomerResult(slug: String, syncedAt: Date, result: String, fullExport: Bool) throws {
+    /// How a customer's last sync ended (`customers.last_result`).
+    public enum SyncResult: String, Sendable { case succeeded, failed }
+
+    public func recordCustomerResult(slug: String, syncedAt: Date, result: SyncResult, fullExport: Bool) throws {
         try writer.write { db in
             try db.execute(sql: """
                 UPDATE customers SET last_synced_at = ?, last_result = ?,
                     last_full_export_at = CASE WHEN ? THEN ? ELSE last_full_export_at END
                 WHERE slug = ?
-                """, arguments: [Timestamp.format(syncedAt), result, fullExport, Timestamp.format(syncedAt), slug])
+                """, arguments: [Timestamp.format(syncedAt), result.rawValue, fullExport, Timestamp.format(syncedAt), slug])
         }
     }
 

@@ -33,7 +33,8 @@ public struct StoredExport: Sendable {
 }
 
 /// A whole workflow with its tasks and linkages as rows, for the trash and for restore.
-public struct WorkflowArchive: Sendable, Codable, Equatable {
+public struct WorkflowArchive: Sendable, Codable, Equatable, VersionedFile {
+    public static let currentFormatVersion = 1
     public var formatVersion = 1
     public var customerSlug: String
     public var workflow: [String: JSONValue]

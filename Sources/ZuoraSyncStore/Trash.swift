@@ -17,8 +17,9 @@ public struct Trash: Sendable {
 
     public init(directory: DataDirectory) { self.directory = directory }
 
-    public func list() -> [Item] {
-        var items: [Item] = []
+    /// Readable archives, and every archive that could not be read, by path.
+    public func listing() -> StateListing<Item> {
+        var listing = StateListing<Item>()
         let fileManager = FileManager.default
         for run in ((try? fileManager.contentsOfDirectory(atPath: directory.trash.path)) ?? []).sorted() where SafeIdentifier.isValidRunID(run) {
             let runURL = directory.trash.appendingPathComponent(run)
@@ -26,15 +27,26 @@ public struct Trash: Sendable {
                 let customerURL = runURL.appendingPathComponent(customer)
                 for file in ((try? fileManager.contentsOfDirectory(atPath: customerURL.path)) ?? []).sorted() where file.hasSuffix(".json") {
                     let url = customerURL.appendingPathComponent(file)
-                    guard let archive = try? CanonicalJSON.read(WorkflowArchive.self, from: url),
-                          let id = archive.workflow["zuora_id"]?.intValue else { continue }
-                    items.append(Item(run: run, customer: customer, id: id, name: archive.workflow["name"]?.stringValue ?? "",
+                    let archive: WorkflowArchive
+                    do { archive = try CanonicalJSON.readVersioned(WorkflowArchive.self, from: url) } catch {
+                        listing.problems.append(error as? FileError ?? FileError(path: url.path, message: "\(error)", cause: error))
+                        continue
+                    }
+                    guard let id = archive.workflow["zuora_id"]?.intValue else {
+                        listing.problems.append(FileError(path: url.path, message: "names no zuora_id; it cannot be restored."))
+                        continue
+                    }
+                    listing.items.append(Item(run: run, customer: customer, id: id, name: archive.workflow["name"]?.stringValue ?? "",
                                       tasks: archive.tasks.count, file: url.path))
                 }
             }
         }
-        return items.sorted { ($0.run, $0.customer, $0.id) < ($1.run, $1.customer, $1.id) }
+        listing.items.sort { ($0.run, $0.customer, $0.id) < ($1.run, $1.customer, $1.id) }
+        return listing
     }
+
+    /// Readable archives, by run, customer and id.
+    public func list() -> [Item] { listing().items }
 
     /// Puts matching workflows back into the store (and snapshots) and removes them from the trash.
     public func restore(run: String, customer: String?, workflow: Int64?, customers: [CustomerConfig], store: Store) throws -> [Item] {
@@ -45,7 +57,7 @@ public struct Trash: Sendable {
         }
         for slug in Set(matches.map(\.customer)).sorted() {
             let items = matches.filter { $0.customer == slug }
-            let archives = try items.map { try CanonicalJSON.read(WorkflowArchive.self, from: URL(fileURLWithPath: $0.file)) }
+            let archives = try items.map { try CanonicalJSON.readVersioned(WorkflowArchive.self, from: URL(fileURLWithPath: $0.file)) }
             if let config = customers.first(where: { $0.id == slug }) {
                 try store.restore(archives, customer: config)
             } else if try store.customerRowID(slug: slug) != nil {

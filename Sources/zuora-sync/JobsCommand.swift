@@ -42,7 +42,7 @@ struct JobsCommand: ParsableCommand {
         @Argument var id: String
 
         func run() throws {
-            guard let job = JobQueue(dataDirectory: global.dataDirectory).find(id) else {
+            guard let job = try JobQueue(dataDirectory: global.dataDirectory).find(id) else {
                 throw ExitCodes.fail(ValidationError("No job '\(id)'; see `zuora-sync jobs`."))
             }
             FileHandle.standardOutput.write(try CanonicalJSON.encode(job))
@@ -128,7 +128,7 @@ struct ScheduleCommand: AsyncParsableCommand {
 
         func run() throws {
             do {
-                let plans = Scheduler(dataDirectory: global.dataDirectory).plans(pipelines: try ScheduleCommand.pipelines(pipelines))
+                let plans = try Scheduler(dataDirectory: global.dataDirectory).plans(pipelines: try ScheduleCommand.pipelines(pipelines))
                 print(RunSummaryFormatter.table(["pipeline", "schedule", "next due (UTC)", "last enqueued"], plans.map {
                     [$0.pipelinePath, $0.schedule, $0.nextRun.map(Timestamp.format) ?? "-", $0.lastEnqueuedSlot.map(Timestamp.format) ?? "never"]
                 }))
@@ -159,7 +159,7 @@ struct ScheduleCommand: AsyncParsableCommand {
                 // Work until nothing is waiting, then check the schedule again.
                 let summary = try await worker.work(stopWhenEmpty: true, concurrency: concurrency, shouldStop: Signals.shouldStop)
                 for job in summary.processed { print("\(job.id)  \(job.customer)  \(job.state.rawValue)") }
-                for _ in 0..<20 where !Signals.shouldStop() { try await Task.sleep(nanoseconds: 1_000_000_000) }
+                for _ in 0..<20 where !Signals.shouldStop() { try await SystemClock().sleep(seconds: 1) }
             }
             print("Stopped.")
         }

@@ -21,7 +21,11 @@ struct TrashCommand: ParsableCommand {
         @Flag(help: "JSON output.") var json = false
 
         func run() throws {
-            let items = Trash(directory: global.dataDirectory).list()
+            let listing = Trash(directory: global.dataDirectory).listing()
+            for problem in listing.problems {
+                FileHandle.standardError.write(Data("warning: unreadable trash archive: \(problem)\n".utf8))
+            }
+            let items = listing.items
             if json {
                 FileHandle.standardOutput.write(try CanonicalJSON.encode(items))
             } else if items.isEmpty {

@@ -57,7 +57,7 @@ struct QueueTests {
         let mock = try workspace.mock(clock: clock, faults: "503:list@1x10")
         let job = try enqueue(["initech"], now: clock.now())[0]
         let summary = try await worker(mock: mock, clock: clock).work(stopWhenEmpty: true)
-        let done = try #require(queue.find(job.id))
+        let done = try #require(try queue.find(job.id))
         #expect(done.state == .done)
         #expect(done.attempts == 3)
         #expect(summary.processed.map(\.state) == [.waiting, .waiting, .done])
@@ -80,7 +80,7 @@ struct QueueTests {
         let notices = NoticeRecorder()
         let job = try enqueue(["initech"], now: clock.now())[0]
         _ = try await worker(mock: mock, clock: clock, customers: customers, notices: notices).work(stopWhenEmpty: true)
-        let failed = try #require(queue.find(job.id))
+        let failed = try #require(try queue.find(job.id))
         #expect(failed.state == .failed)
         #expect(failed.attempts == 1)
         #expect(failed.isRetryable == false)
@@ -96,7 +96,7 @@ struct QueueTests {
         let clock = ManualClock()
         let job = try enqueue(["initech"], now: clock.now())[0]
         _ = try await worker(mock: try workspace.mock(clock: clock), clock: clock, customers: workspace.customers(["globex"])).work(stopWhenEmpty: true)
-        let failed = try #require(queue.find(job.id))
+        let failed = try #require(try queue.find(job.id))
         #expect(failed.state == .failed && failed.attempts == 1)
         #expect(failed.lastError?.contains("no longer in the customers file") == true)
     }
@@ -154,7 +154,7 @@ struct QueueTests {
         #expect(try queue.recoverExpiredLeases(now: clock.now()).isEmpty)
         clock.advance(seconds: 121)
         let summary = try await worker(mock: mock, clock: clock).work(stopWhenEmpty: true)
-        let finished = try #require(queue.find(job.id))
+        let finished = try #require(try queue.find(job.id))
         #expect(summary.processed.map(\.id) == [job.id])
         #expect(finished.state == .done)
         #expect(finished.runID == runID)

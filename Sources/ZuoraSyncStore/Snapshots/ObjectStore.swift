@@ -40,7 +40,8 @@ public struct ObjectStore: Sendable {
 }
 
 /// `runs/<run>/<customer>/state.json`: the customer's workflows when that run finished.
-public struct CustomerState: Sendable, Codable, Equatable {
+public struct CustomerState: Sendable, Codable, Equatable, VersionedFile {
+    public static let currentFormatVersion = 1
     public struct Entry: Sendable, Codable, Equatable {
         public var id: Int64
         public var name: String
