@@ -25,28 +25,7 @@ enum CommandLineRunner {
     /// threads and the exit arrives through a continuation (on 2 cores the pool has 2 threads, and
     /// tests run in parallel).
     static func run(_ arguments: [String], environment: [String: String] = [:], in directory: URL) async throws -> CommandResult {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        var env = ProcessInfo.processInfo.environment
-        env["ZUORA_SYNC_DATA_DIR"] = nil
-        env["ZUORA_SYNC_CUSTOMERS"] = nil
-        for (key, value) in environment { env[key] = value }
-        process.environment = env
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        let stdout = PipeCollector(out.fileHandleForReading)
-        let stderr = PipeCollector(err.fileHandleForReading)
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            process.terminationHandler = { _ in continuation.resume() }
-            do { try process.run() } catch {
-                process.terminationHandler = nil
-                continuation.resume(throwing: error)
-            }
-        }
-        return CommandResult(exitCode: process.terminationStatus, stdout: await stdout.text(), stderr: await stderr.text())
+        try await RunningCommand(arguments, environment: environment, in: directory).result()
     }
 }
 
