@@ -68,7 +68,7 @@ public struct RetryLoop: Sendable {
                     "duration_ms": "\(Int(clock.now().timeIntervalSince(started) * 1000))",
                 ])
                 guard error.isRetryable, attempt < maxAttempts else {
-                    throw ZuoraError(kind: error.isRetryable ? .unavailable : .httpStatus, call: call,
+                    throw ZuoraError(kind: error.kind == .responseTooLarge ? .responseTooLarge : error.isRetryable ? .unavailable : .httpStatus, call: call,
                                      message: redact("no response after \(attempt) attempt(s): \(error)", secrets: secrets))
                 }
                 try await clock.sleep(seconds: policy.backoff(afterAttempt: attempt))
@@ -92,7 +92,8 @@ public struct RetryLoop: Sendable {
                 let retryAfter = RetryPolicy.retryAfterSeconds(response.header("Retry-After"), now: clock.now())
                 if let retryAfter, retryAfter > Double(policy.settings.maxRetryAfterSeconds) {
                     throw ZuoraError(kind: .rateLimited, call: call, status: status,
-                                     message: "Zuora asked to wait \(Int(retryAfter)) s (Retry-After)", zuoraRequestID: requestID)
+                                     message: "Zuora asked to wait \(Int(min(retryAfter, 1e9))) s (Retry-After), longer than retry.max_retry_after (\(policy.settings.maxRetryAfterSeconds) s)",
+                                     zuoraRequestID: requestID)
                 }
                 guard attempt < maxAttempts else {
                     let text = redact(ZuoraError.message(fromBody: response.body, status: status), secrets: secrets)

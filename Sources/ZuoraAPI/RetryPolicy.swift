@@ -27,7 +27,10 @@ public struct RetryPolicy: Sendable {
     /// Seconds from a `Retry-After` header: a number of seconds or an HTTP date.
     public static func retryAfterSeconds(_ value: String?, now: Date) -> Double? {
         guard let value = value?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
-        if let seconds = Double(value) { return max(0, seconds) }
+        if let seconds = Double(value) {
+            // A negative, infinite or NaN value is no instruction: fall back to backoff.
+            return seconds.isFinite && seconds >= 0 ? seconds : nil
+        }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "GMT")

@@ -14,6 +14,8 @@ public actor TokenProvider {
     private let policy: RetryPolicy
     private let logger: Logger
     private var current: AccessToken?
+    /// Tokens obtained so far (for redaction).
+    private var issued: [String] = []
     private var refresh: Task<AccessToken, any Error>?
     /// How many token requests this provider sent (for tests and the run summary).
     public private(set) var requestCount = 0
@@ -37,6 +39,7 @@ public actor TokenProvider {
         if let refresh { return try await refresh.value }
         if let cached = cache?.load(baseURL: customer.baseURL, clientID: customer.clientID, secret: secret, now: clock.now()) {
             current = cached
+            issued.append(cached.value)
             lastTokenWasCached = true
             return cached
         }
@@ -46,10 +49,14 @@ public actor TokenProvider {
         defer { refresh = nil }
         let token = try await task.value
         current = token
+        issued.append(token.value)
         lastTokenWasCached = false
         cache?.store(token, baseURL: customer.baseURL, clientID: customer.clientID, secret: secret)
         return token
     }
+
+    /// The values no message may show: the secret and every token this provider handed out.
+    public func redactionSecrets() -> [String] { [secret] + issued }
 
     /// Drops `token` after Zuora answered 401 to it; a later `token()` fetches a new one once.
     public func invalidate(_ token: AccessToken) {
@@ -89,9 +96,30 @@ public actor TokenProvider {
         guard let json = try? JSONValue.parse(response.body), let value = json["access_token"]?.stringValue, !value.isEmpty else {
             throw ZuoraError(kind: .malformedResponse, call: call, status: response.status, message: "the token response has no access_token")
         }
-        let expiresIn = Double(json["expires_in"]?.intValue ?? 3599)
+        // The token goes into a header: only visible ASCII, so CR/LF cannot inject header lines.
+        guard value.utf8.count <= 8192, value.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+            throw ZuoraError(kind: .malformedResponse, call: call, status: response.status,
+                             message: "the access_token holds characters a header cannot carry (control characters, spaces or non-ASCII) or is over 8 KB; refused")
+        }
+        let expiresIn = Self.lifetime(json["expires_in"])
         let now = clock.now()
         return AccessToken(value: value, tokenType: json["token_type"]?.stringValue ?? "bearer", scope: json["scope"]?.stringValue,
-                           obtainedAt: now, expiresAt: now.addingTimeInterval(max(1, expiresIn)))
+                           obtainedAt: now, expiresAt: now.addingTimeInterval(expiresIn))
+    }
+
+    /// `expires_in` in seconds, range-checked: missing, non-numeric, negative or fractional below
+    /// 1 means a short life (60 s, refreshed early); more than a day is capped at a day. No value
+    /// from upstream can overflow a date.
+    static func lifetime(_ value: JSONValue?) -> Double {
+        let seconds: Double
+        switch value {
+        case .int(let int)?: seconds = Double(int)
+        case .double(let double)?: seconds = double
+        case .string(let text)?: seconds = Double(text) ?? 3599
+        case nil, .null?: seconds = 3599
+        default: seconds = 60
+        }
+        guard seconds.isFinite, seconds >= 1 else { return 60 }
+        return min(seconds, 86_400)
     }
 }

@@ -14,9 +14,11 @@ public final class ZuoraClient: Sendable {
     private let policy: RetryPolicy
     private let clock: any WallClock
     private let logger: Logger
+    private let limits: HTTPSettings
 
     public init(customer: CustomerConfig, tokens: TokenProvider, transport: any HTTPTransport, policy: RetryPolicy,
-                concurrency: Int, clock: any WallClock, logger: Logger) {
+                concurrency: Int, clock: any WallClock, logger: Logger, limits: HTTPSettings = HTTPSettings()) {
+        self.limits = limits
         self.customer = customer
         self.tokens = tokens
         self.transport = transport
@@ -34,15 +36,26 @@ public final class ZuoraClient: Sendable {
 
     /// One page of the workflow list (200 only).
     public func listWorkflows(page: Int, pageLength: Int) async throws -> HTTPResponse {
-        try await get(path: "/workflows", query: "page=\(page)&page_length=\(pageLength)")
+        try await get(path: "/workflows", query: "page=\(page)&page_length=\(pageLength)", maxBytes: limits.maxPageMegabytes * 1_048_576)
     }
 
     /// The export of one workflow's active version (200 only).
     public func exportWorkflow(id: Int64) async throws -> HTTPResponse {
-        try await get(path: "/workflows/\(id)/export", query: nil)
+        try await get(path: "/workflows/\(id)/export", query: nil, maxBytes: limits.maxExportMegabytes * 1_048_576)
     }
 
-    private func get(path: String, query: String?) async throws -> HTTPResponse {
+    /// Sends a GET under the retry loop. Every message that leaves (errors, logs) has the token and
+    /// the secret removed, even when Zuora's body echoes them.
+    private func get(path: String, query: String?, maxBytes: Int) async throws -> HTTPResponse {
+        do {
+            return try await send(path: path, query: query, maxBytes: maxBytes)
+        } catch var error as ZuoraError {
+            error.message = redact(error.message, secrets: await tokens.redactionSecrets())
+            throw error
+        }
+    }
+
+    private func send(path: String, query: String?, maxBytes: Int) async throws -> HTTPResponse {
         let call = "GET \(path)" + (query.map { "?\($0)" } ?? "")
         let url = URL(string: customer.baseURL.absoluteString + path + (query.map { "?\($0)" } ?? ""))!
         var token: AccessToken?
@@ -58,7 +71,9 @@ public final class ZuoraClient: Sendable {
             if let entities = customer.entityIDs { headers.append(("Zuora-Entity-Ids", entities)) }
             try await limiter.acquire()
             do {
-                let response = try await transport.send(HTTPRequest(method: .get, url: url, headers: headers))
+                var request = HTTPRequest(method: .get, url: url, headers: headers)
+                request.maxResponseBytes = maxBytes
+                let response = try await transport.send(request)
                 await limiter.release()
                 await limiter.observe(remaining: response.header("RateLimit-Remaining"), reset: response.header("RateLimit-Reset"))
                 return response

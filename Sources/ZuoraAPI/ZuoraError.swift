@@ -17,6 +17,8 @@ public struct ZuoraError: Error, CustomStringConvertible, Sendable, RetryClassif
         case httpStatus
         /// The body is not what the API documents.
         case malformedResponse
+        /// The body passed the configured size limit.
+        case responseTooLarge
     }
 
     public var kind: Kind
@@ -37,7 +39,7 @@ public struct ZuoraError: Error, CustomStringConvertible, Sendable, RetryClassif
     /// Whether a later attempt (a queued retry) may succeed.
     public var isRetryable: Bool {
         switch kind {
-        case .invalidCredentials, .httpStatus, .malformedResponse, .unauthorized: return false
+        case .invalidCredentials, .httpStatus, .malformedResponse, .unauthorized, .responseTooLarge: return false
         case .rateLimited, .unavailable: return true
         }
     }
@@ -81,7 +83,4 @@ public struct ZuoraError: Error, CustomStringConvertible, Sendable, RetryClassif
     }
 }
 
-/// Removes a secret from any text before it is shown or stored.
-public func redact(_ text: String, secrets: [String]) -> String {
-    secrets.filter { $0.count >= 4 }.reduce(text) { $0.replacingOccurrences(of: $1, with: "[redacted]") }
-}
+

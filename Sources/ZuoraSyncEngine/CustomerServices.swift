@@ -54,7 +54,7 @@ public final class CustomerServices: @unchecked Sendable {
         let tokens = TokenProvider(customer: customer, secret: secret, transport: transport, clock: clock, cache: tokenCache,
                                    policy: policy, logger: logger)
         let client = ZuoraClient(customer: customer, tokens: tokens, transport: transport, policy: policy,
-                                 concurrency: pipeline.client.concurrency, clock: clock, logger: logger)
+                                 concurrency: pipeline.client.concurrency, clock: clock, logger: logger, limits: pipeline.http)
         return lock.withLock {
             if let existing = cachedClient { return existing }
             cachedClient = client

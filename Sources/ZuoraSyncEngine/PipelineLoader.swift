@@ -32,6 +32,8 @@ public enum PipelineLoader {
             http.connectTimeout = try section.int("connect_timeout", default: http.connectTimeout, range: 1...300)
             http.requestTimeout = try section.int("request_timeout", default: http.requestTimeout, range: 1...3600)
             http.lowSpeedTime = try section.int("low_speed_time", default: http.lowSpeedTime, range: 1...3600)
+            http.maxExportMegabytes = try section.int("max_export_mb", default: http.maxExportMegabytes, range: 1...2048)
+            http.maxPageMegabytes = try section.int("max_page_mb", default: http.maxPageMegabytes, range: 1...2048)
             try section.rejectUnknownKeys()
         }
         var retry = RetrySettings()

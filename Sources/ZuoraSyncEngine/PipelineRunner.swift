@@ -156,7 +156,7 @@ public struct PipelineRunner: Sendable {
                 } else {
                     if existing != nil {
                         // Inputs changed since this stage committed: redo it from scratch.
-                        try FileManager.default.removeItem(at: directory)
+                        try PathSafety.remove(directory)
                     }
                     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
                     let stageStarted = clock.now()

@@ -56,6 +56,8 @@ final class CurlTransfer: @unchecked Sendable {
     var headers: [String: String] = [:]
     var headerList: UnsafeMutablePointer<curl_slist>?
     var isCancelled = false
+    /// Set when the body passed `request.maxResponseBytes`.
+    var isTooLarge = false
 
     init(request: HTTPRequest) { self.request = request }
 
@@ -134,6 +136,9 @@ final class CurlWorker: @unchecked Sendable {
                     var status: Int = 0
                     _ = zs_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
                     complete(easy, transfer, result: .success(HTTPResponse(status: status, headers: transfer.headers, body: transfer.body)), active: &active)
+                } else if transfer.isTooLarge {
+                    complete(easy, transfer, result: .failure(HTTPTransportError(.responseTooLarge,
+                        "the response body passed \(transfer.request.maxResponseBytes / 1_048_576) MB after decompression; stopped reading it")), active: &active)
                 } else {
                     complete(easy, transfer, result: .failure(Self.error(for: code)), active: &active)
                 }
@@ -195,6 +200,10 @@ final class CurlWorker: @unchecked Sendable {
         _ = zs_easy_setopt_write_callback(easy, CURLOPT_WRITEFUNCTION) { pointer, size, count, userdata in
             let transfer = Unmanaged<CurlTransfer>.fromOpaque(userdata!).takeUnretainedValue()
             let length = size * count
+            guard transfer.body.count + length <= transfer.request.maxResponseBytes else {
+                transfer.isTooLarge = true
+                return 0 // curl stops the transfer with CURLE_WRITE_ERROR
+            }
             if let pointer { transfer.body.append(UnsafeRawPointer(pointer).assumingMemoryBound(to: UInt8.self), count: length) }
             return length
         }
@@ -221,6 +230,8 @@ final class CurlWorker: @unchecked Sendable {
         let text = String(cString: curl_easy_strerror(code))
         switch code {
         case CURLE_OPERATION_TIMEDOUT: return HTTPTransportError(.timeout, text)
+        case CURLE_OUT_OF_MEMORY:
+            return HTTPTransportError(.responseTooLarge, "a response header is larger than curl accepts (100 KB), or memory ran out (\(text))")
         case CURLE_COULDNT_CONNECT: return HTTPTransportError(.connectionRefused, text)
         case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: return HTTPTransportError(.dnsFailure, text)
         case CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE, CURLE_HTTP2, CURLE_HTTP2_STREAM:

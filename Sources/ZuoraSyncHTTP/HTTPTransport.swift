@@ -10,6 +10,9 @@ public struct HTTPRequest: Sendable {
     /// Header fields in the order they are sent.
     public var headers: [(name: String, value: String)]
     public var body: Data?
+    /// The most body bytes (after decompression) the response may have; larger ones fail with
+    /// `responseTooLarge` instead of filling memory.
+    public var maxResponseBytes: Int = 64 * 1_048_576
 
     public init(method: Method, url: URL, headers: [(name: String, value: String)] = [], body: Data? = nil) {
         self.method = method
@@ -50,7 +53,7 @@ public protocol HTTPTransport: Sendable {
 /// A failure below HTTP: nothing (complete) came back.
 public struct HTTPTransportError: Error, CustomStringConvertible, Sendable, Equatable, RetryClassifiable {
     public enum Kind: String, Sendable, Equatable {
-        case timeout, connectionRefused, connectionReset, dnsFailure, stalled, tls, invalidRequest, other
+        case timeout, connectionRefused, connectionReset, dnsFailure, stalled, tls, invalidRequest, responseTooLarge, other
     }
 
     public var kind: Kind
@@ -65,7 +68,7 @@ public struct HTTPTransportError: Error, CustomStringConvertible, Sendable, Equa
     public var isRetryable: Bool {
         switch kind {
         case .timeout, .connectionRefused, .connectionReset, .dnsFailure, .stalled: return true
-        case .tls, .invalidRequest, .other: return false
+        case .tls, .invalidRequest, .responseTooLarge, .other: return false
         }
     }
 

@@ -147,7 +147,7 @@ public struct JobQueue: Sendable {
     public func prune(olderThan cutoff: Date) throws -> Int {
         var removed = 0
         for job in jobs(in: .done) + jobs(in: .failed) where job.updatedAt < cutoff {
-            try FileManager.default.removeItem(at: file(job.id, job.state))
+            try PathSafety.remove(file(job.id, job.state))
             removed += 1
         }
         return removed

@@ -26,6 +26,9 @@ public struct FixtureTransport: HTTPTransport {
             body: request.body ?? Data(), baseURL: "\(Self.scheme)://\(tenant)")
         switch await mock.handle(mockRequest) {
         case .response(let response):
+            guard response.body.count <= request.maxResponseBytes else {
+                throw HTTPTransportError(.responseTooLarge, "the response body passed \(request.maxResponseBytes / 1_048_576) MB; stopped reading it")
+            }
             return response
         case .drop:
             throw HTTPTransportError(.connectionReset, "the mock dropped the connection")

@@ -139,7 +139,7 @@ public struct DownloadExports: StageKind {
         let response: Data
         do {
             response = try await client.exportWorkflow(id: workflow.id).body
-        } catch let error as ZuoraError where error.kind == .httpStatus {
+        } catch let error as ZuoraError where error.kind == .httpStatus || error.kind == .responseTooLarge {
             return .failed(.init(id: workflow.id, name: workflow.name, status: error.status, message: error.message))
         }
         let document: JSONValue

@@ -66,7 +66,7 @@ public struct Trash: Sendable {
                 throw FileError(path: slug, message: "customer '\(slug)' is neither in the customers file nor in the store; add it first.")
             }
             try SnapshotWriter(dataDirectory: directory.root).refresh(customerSlug: slug, store: store)
-            for item in items { try FileManager.default.removeItem(atPath: item.file) }
+            for item in items { try PathSafety.remove(URL(fileURLWithPath: item.file)) }
         }
         return matches
     }
@@ -78,7 +78,7 @@ public struct Trash: Sendable {
             let started = Self.date(fromRunID: run)
             guard let started, started < cutoff else { continue }
             removed += list().filter { $0.run == run }.count
-            try FileManager.default.removeItem(at: directory.trash.appendingPathComponent(run))
+            try PathSafety.remove(directory.trash.appendingPathComponent(run))
         }
         return removed
     }

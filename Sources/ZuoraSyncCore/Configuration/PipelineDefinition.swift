@@ -76,12 +76,19 @@ public struct HTTPSettings: Sendable, Codable, Equatable {
     public var requestTimeout: Int = 120
     /// `low_speed_time`: abort a body that moves under 1 byte/s for this long. Default 30.
     public var lowSpeedTime: Int = 30
+    /// `max_export_mb`: the largest export body (after decompression). Larger: a per-workflow
+    /// warning, the stored copy stays. Default 50, 1...2048.
+    public var maxExportMegabytes: Int = 50
+    /// `max_page_mb`: the largest list page body. Default 20, 1...2048.
+    public var maxPageMegabytes: Int = 20
     public init() {}
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         connectTimeout = try c.decodeIfPresent(type(of: connectTimeout).self, forKey: .connectTimeout) ?? connectTimeout
         requestTimeout = try c.decodeIfPresent(type(of: requestTimeout).self, forKey: .requestTimeout) ?? requestTimeout
         lowSpeedTime = try c.decodeIfPresent(type(of: lowSpeedTime).self, forKey: .lowSpeedTime) ?? lowSpeedTime
+        maxExportMegabytes = try c.decodeIfPresent(Int.self, forKey: .maxExportMegabytes) ?? maxExportMegabytes
+        maxPageMegabytes = try c.decodeIfPresent(Int.self, forKey: .maxPageMegabytes) ?? maxPageMegabytes
     }
 }
 

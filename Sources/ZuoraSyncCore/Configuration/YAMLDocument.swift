@@ -9,6 +9,12 @@ package struct YAMLDocument {
 
     package init(text: String, file: String) throws {
         self.file = file
+        guard text.utf8.count <= Self.maximumBytes else {
+            throw ConfigurationError(file: file, message: "is \(text.utf8.count) bytes; a configuration file may be at most 1 MB.")
+        }
+        if let (count, line) = Self.aliasCount(text), count > Self.maximumAliases {
+            throw ConfigurationError(file: file, line: line, message: "uses \(count) YAML aliases (*name); at most \(Self.maximumAliases) are accepted, since aliases of aliases grow exponentially. Write the values out.")
+        }
         do {
             guard let node = try Yams.compose(yaml: text) else {
                 throw ConfigurationError(file: file, line: 1, message: "the file is empty. See the example next to it.")
@@ -19,7 +25,21 @@ package struct YAMLDocument {
         }
     }
 
+    /// Configuration files larger than this are refused (they are a few KB).
+    package static let maximumBytes = 1_048_576
+    /// At most this many aliases (`*name`) per file: aliases of aliases expand exponentially.
+    package static let maximumAliases = 16
+
     package static func load(path: String) throws -> YAMLDocument {
+        var info = stat()
+        if stat(path, &info) == 0 {
+            guard (info.st_mode & S_IFMT) == S_IFREG else {
+                throw ConfigurationError(file: path, message: "is not a regular file.")
+            }
+            guard Int(info.st_size) <= maximumBytes else {
+                throw ConfigurationError(file: path, message: "is \(info.st_size) bytes; a configuration file may be at most 1 MB.")
+            }
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigurationError(file: path, message: "cannot read the file. Check the path (it is relative to the current directory).")
         }
@@ -27,6 +47,37 @@ package struct YAMLDocument {
             throw ConfigurationError(file: path, message: "the file is not UTF-8 text.")
         }
         return try YAMLDocument(text: text, file: path)
+    }
+
+    /// Counts alias tokens (`*name` where a YAML value or key can start, outside quotes and
+    /// comments) and the line of the last one.
+    static func aliasCount(_ text: String) -> (Int, Int)? {
+        var count = 0, line = 1, lastLine = 0
+        var quote: Character?
+        var previous: Character = "\n"
+        var inComment = false
+        for character in text {
+            if character == "\n" {
+                line += 1
+                inComment = false
+                if quote == "'" || quote == "\"" { /* multi-line quoted scalars keep their quote */ }
+                previous = character
+                continue
+            }
+            if inComment { continue }
+            if let open = quote {
+                if character == open && previous != "\\" { quote = nil }
+            } else if character == "\"" || character == "'" {
+                if previous == " " || previous == "\n" || previous == ":" || previous == "[" || previous == "{" || previous == "," || previous == "-" { quote = character }
+            } else if character == "#" && (previous == " " || previous == "\n") {
+                inComment = true
+            } else if character == "*" && (previous == " " || previous == "\n" || previous == "[" || previous == "{" || previous == "," || previous == "-" || previous == "?") {
+                count += 1
+                lastLine = line
+            }
+            previous = character
+        }
+        return count == 0 ? nil : (count, lastLine)
     }
 
     package func mapping(_ node: Node, path: String) throws -> YAMLMapping {

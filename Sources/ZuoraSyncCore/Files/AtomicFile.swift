@@ -10,6 +10,7 @@ public enum AtomicFile {
     /// anything vouches for them, and whose readers can check them.
     public static func write(_ data: Data, to url: URL, mode: mode_t = 0o644, durable: Bool = true) throws {
         let directory = url.deletingLastPathComponent()
+        try PathSafety.check(url)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let temp = directory.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(RandomSource.system.hex(digits: 8))")
         let fd = open(temp.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)

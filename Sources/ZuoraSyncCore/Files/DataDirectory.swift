@@ -4,7 +4,10 @@ import Foundation
 public struct DataDirectory: Sendable {
     public let root: URL
 
-    public init(_ root: URL) { self.root = root.standardizedFileURL }
+    public init(_ root: URL) {
+        self.root = root.standardizedFileURL
+        PathSafety.protect(self.root)
+    }
     public init(path: String) { self.init(URL(fileURLWithPath: path, isDirectory: true)) }
 
     public var runs: URL { root.appendingPathComponent("runs", isDirectory: true) }

@@ -50,7 +50,9 @@ public enum Timestamp {
     /// `2019-05-31T14:52:38.171Z`. Truncates to the millisecond, so a time read back is never later
     /// than the time written.
     public static func format(_ date: Date) -> String {
-        let millis = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        // Clamped to years 1...9999, so no date (from upstream or arithmetic) can trap the conversion.
+        let seconds1970 = min(max(date.timeIntervalSince1970, -62_135_596_800), 253_402_300_799)
+        let millis = Int64((seconds1970 * 1000).rounded(.down))
         var seconds = millis / 1000
         var ms = millis % 1000
         if ms < 0 { ms += 1000; seconds -= 1 }

@@ -51,7 +51,7 @@ public struct SnapshotWriter: Sendable {
         let keep = Set(hashes.keys.map(SafeIdentifier.workflowFileName))
         let workflowsDirectory = customerDirectory(customerSlug).appendingPathComponent("workflows")
         for name in (try? FileManager.default.contentsOfDirectory(atPath: workflowsDirectory.path)) ?? [] where !keep.contains(name) {
-            try FileManager.default.removeItem(at: workflowsDirectory.appendingPathComponent(name))
+            try PathSafety.remove(workflowsDirectory.appendingPathComponent(name))
             removed += 1
         }
         if try CanonicalJSON.write(try store.indexEntries(customerSlug: customerSlug), to: indexFile(customerSlug)) { written += 1 }
