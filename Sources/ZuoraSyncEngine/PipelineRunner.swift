@@ -188,6 +188,9 @@ public struct PipelineRunner: Sendable {
             summary.tasks = totals.tasks
             result.summary = summary
             if !options.dryRun {
+                // Snapshots converge to the store on every run and resume, whatever a stage did
+                // before an interruption (and a snapshot file edited by hand is restored).
+                try services.snapshots.refresh(customerSlug: slug, store: store)
                 try store.recordCustomerResult(slug: slug, syncedAt: clock.now(), result: .succeeded, fullExport: summary.refreshedEveryExport)
                 try CustomerState.record(runID: manifest.id, customer: slug, at: clock.now(), store: store,
                                          objects: ObjectStore(dataDirectory: dataDirectory.root),

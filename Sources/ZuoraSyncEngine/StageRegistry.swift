@@ -71,7 +71,7 @@ public enum StageResultFile {
                                       to: directory.appendingPathComponent(StageFiles.result))
     }
 
-    public static func read<T: Decodable>(_ type: T.Type, formatVersion: Int, in directory: URL) throws -> T {
-        try CanonicalJSON.readVersioned(type, from: directory.appendingPathComponent(StageFiles.result), currentFormatVersion: formatVersion)
+    public static func read<T: Decodable>(_ type: T.Type, formatVersion: Int, in directory: URL, name: String = StageFiles.result) throws -> T {
+        try CanonicalJSON.readVersioned(type, from: directory.appendingPathComponent(name), currentFormatVersion: formatVersion)
     }
 }

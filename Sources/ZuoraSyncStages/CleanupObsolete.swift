@@ -40,37 +40,54 @@ public struct CleanupObsolete: StageKind {
     public init() {}
 
     public func run(_ context: StageContext, settings: Settings) async throws -> StageOutput<Result> {
-        let listing = try context.result(of: FetchWorkflowPages.self)
+        let planFile = context.file(StageFiles.plan)
         let store = context.services.store
-        let stored = try store.storedWorkflows(customerSlug: context.customer.id)
+        var plan: Result
+        if FileManager.default.fileExists(atPath: planFile.path) {
+            // An interrupted attempt decided already (and may have deleted some): finish that plan.
+            plan = try StageResultFile.read(Result.self, formatVersion: Self.resultFormatVersion, in: context.directory, name: StageFiles.plan)
+        } else {
+            plan = try makePlan(context, settings: settings)
+            try AtomicFile.writeIfChanged(CanonicalJSON.encode(plan, formatVersion: Self.resultFormatVersion), to: planFile)
+        }
+        var warnings: [String] = []
+        if let reason = plan.skippedReason {
+            if reason != Self.dryRunReason { warnings.append("cleanup skipped: \(reason)") }
+        } else if !plan.isApplied {
+            if !plan.obsolete.isEmpty {
+                let trashDirectory = context.services.dataDirectory.trash
+                    .appendingPathComponent(context.runID).appendingPathComponent(context.customer.id)
+                let ids = plan.obsolete.map(\.id)
+                // Archived before anything is deleted; a resumed attempt keeps the archives it wrote.
+                for archive in try store.archiveWorkflows(customerSlug: context.customer.id, zuoraIDs: ids) {
+                    guard let id = archive.workflow["zuora_id"]?.intValue else { continue }
+                    try CanonicalJSON.write(archive, to: trashDirectory.appendingPathComponent(SafeIdentifier.workflowFileName(id)))
+                }
+                try store.deleteWorkflows(customerSlug: context.customer.id, zuoraIDs: ids)
+                try context.services.snapshots.refresh(customerSlug: context.customer.id, store: store)
+            }
+            plan.isApplied = true
+            try AtomicFile.writeIfChanged(CanonicalJSON.encode(plan, formatVersion: Self.resultFormatVersion), to: planFile)
+        }
+        return StageOutput(plan, warnings: warnings,
+                           status: plan.isApplied ? .committed : (context.options.dryRun ? .dryRun : .skipped))
+    }
+
+    static let dryRunReason = "dry run"
+
+    private func makePlan(_ context: StageContext, settings: Settings) throws -> Result {
+        let listing = try context.result(of: FetchWorkflowPages.self)
+        let saved = try context.result(of: SaveWorkflows.self)
+        let stored = try context.services.store.storedWorkflows(customerSlug: context.customer.id)
         let listed = Set(listing.workflows.map(\.id))
         let obsolete = stored.values.filter { !listed.contains($0.zuoraID) }.sorted { $0.zuoraID < $1.zuoraID }
             .map { Result.Entry(id: $0.zuoraID, name: $0.name) }
-        var plan = Result(obsolete: obsolete, storedCount: stored.count, skippedReason: nil, isApplied: false)
+        // What the customer had before this run: save-workflows has already inserted the new ids.
+        let before = saved.isApplied ? max(0, stored.count - saved.created) : stored.count
+        var plan = Result(obsolete: obsolete, storedCount: before, skippedReason: nil, isApplied: false)
         plan.skippedReason = refusal(listing: listing, plan: plan, context: context, settings: settings)
-        var warnings: [String] = []
-        if let reason = plan.skippedReason {
-            warnings.append("cleanup skipped: \(reason)")
-        } else if context.options.dryRun {
-            plan.skippedReason = "dry run"
-        } else if !obsolete.isEmpty {
-            let trashDirectory = context.services.dataDirectory.trash
-                .appendingPathComponent(context.runID).appendingPathComponent(context.customer.id)
-            let ids = obsolete.map(\.id)
-            let archives = try store.archiveWorkflows(customerSlug: context.customer.id, zuoraIDs: ids)
-            for archive in archives {
-                guard let id = archive.workflow["zuora_id"]?.intValue else { continue }
-                try CanonicalJSON.write(archive, to: trashDirectory.appendingPathComponent(SafeIdentifier.workflowFileName(id)))
-            }
-            try store.deleteWorkflows(customerSlug: context.customer.id, zuoraIDs: ids)
-            plan.isApplied = true
-            try context.services.snapshots.refresh(customerSlug: context.customer.id, store: store)
-        } else {
-            plan.isApplied = true
-        }
-        try AtomicFile.writeIfChanged(CanonicalJSON.encode(plan, formatVersion: Self.resultFormatVersion), to: context.file(StageFiles.plan))
-        return StageOutput(plan, warnings: warnings,
-                           status: plan.isApplied ? .committed : (context.options.dryRun ? .dryRun : .skipped))
+        if plan.skippedReason == nil, context.options.dryRun { plan.skippedReason = Self.dryRunReason }
+        return plan
     }
 
     public static func counts(of result: Result) -> [String: Int] {
@@ -87,8 +104,12 @@ public struct CleanupObsolete: StageKind {
             return "the listing is not proven complete (\(listing.incompleteReason ?? "unknown reason")); nothing is deleted"
         }
         guard !plan.obsolete.isEmpty, !context.options.allowMassDelete else { return nil }
+        let kept = plan.storedCount - plan.obsolete.count
         if listing.workflows.isEmpty {
             return "Zuora listed no workflows but \(plan.storedCount) are stored; that looks like a broken listing, not \(plan.storedCount) deletions. Rerun with --allow-mass-delete if they really are gone"
+        }
+        if plan.storedCount >= 4, kept * 10 < plan.storedCount {
+            return "the listing shares \(kept) of the \(plan.storedCount) stored workflows (almost nothing): that looks like another tenant or a broken listing, not \(plan.obsolete.count) deletions. Rerun with --allow-mass-delete if they really are gone"
         }
         let share = Double(plan.obsolete.count) / Double(max(1, plan.storedCount))
         if share > settings.maxDeleteFraction {

@@ -3,12 +3,13 @@ import ZuoraSyncCore
 import ZuoraSyncEngine
 import ZuoraSyncStore
 
-/// Replaces the tasks and linkages of every workflow whose export was stored in this run, from
-/// that export, in batches of 200 workflows per transaction. Workflows whose export failed keep
-/// their tasks.
+/// Replaces the tasks and linkages of every workflow whose tasks were not extracted from its
+/// stored export (stored in this run, or by an interrupted one), from that export, in batches of
+/// 200 workflows per transaction. Workflows whose export failed keep their tasks.
 public struct ExtractTasks: StageKind {
     public static let name = "extract-tasks"
     public static var inputs: [any StageKind.Type] { [SaveWorkflows.self, DownloadExports.self] }
+
 
     /// `result.json`.
     public struct Result: Sendable, Codable {
@@ -48,34 +49,45 @@ public struct ExtractTasks: StageKind {
     public init() {}
 
     public func run(_ context: StageContext, settings: NoSettings) async throws -> StageOutput<Result> {
-        let plan = try CanonicalJSON.readVersioned(SaveWorkflows.Plan.self, from: context.directory(of: SaveWorkflows.self).appendingPathComponent(StageFiles.plan))
-        let targets = Set(plan.items.filter { $0.exportSHA256 != nil }.map(\.listed.id))
-        let downloads = try context.directory(of: DownloadExports.self)
         var tasks = 0, linkages = 0
         var warnings: [String] = []
         var perWorkflow: [String: Int] = [:]
-        var batch: [(zuoraID: Int64, extraction: TaskExtraction)] = []
-        // Batches of 200 workflows per transaction: one commit instead of one per workflow, bounded memory.
-        func flush() throws {
-            if !context.options.dryRun, !batch.isEmpty {
-                try context.services.store.replaceTasks(customerSlug: context.customer.id, batch: batch)
-            }
-            batch.removeAll(keepingCapacity: true)
-        }
-        for id in targets.sorted() {
-            try Task.checkCancellation()
-            let data = try Data(contentsOf: DownloadExports.exportFile(id, in: downloads))
-            let extraction = TaskExtractor.extract(from: try JSONValue.parse(data))
+        func count(_ id: Int64, _ extraction: TaskExtraction) {
             warnings += extraction.warnings.map { "workflow \(id): \($0)" }
-            batch.append((id, extraction))
-            if batch.count >= 200 { try flush() }
             tasks += extraction.tasks.count
             linkages += extraction.linkages.count
             perWorkflow[String(id)] = extraction.tasks.count
         }
-        try flush()
-        return StageOutput(Result(workflows: targets.count, tasks: tasks, linkages: linkages, tasksByWorkflow: perWorkflow),
-                           warnings: warnings, status: context.options.dryRun ? .dryRun : .committed)
+        let store = context.services.store
+        if context.options.dryRun {
+            // Nothing was stored: count what the exports of this run would give.
+            let plan = try CanonicalJSON.readVersioned(SaveWorkflows.Plan.self, from: context.directory(of: SaveWorkflows.self).appendingPathComponent(StageFiles.plan))
+            let downloads = try context.directory(of: DownloadExports.self)
+            for id in plan.items.compactMap({ $0.exportSHA256 == nil ? nil : $0.listed.id }).sorted() {
+                try Task.checkCancellation()
+                count(id, TaskExtractor.extract(from: try JSONValue.parse(Data(contentsOf: DownloadExports.exportFile(id, in: downloads)))))
+            }
+            return StageOutput(Result(workflows: perWorkflow.count, tasks: tasks, linkages: linkages, tasksByWorkflow: perWorkflow),
+                               warnings: warnings, status: .dryRun)
+        }
+        // Every workflow whose tasks do not come from its stored export, whichever run stored it;
+        // 200 workflows per transaction (one commit instead of one per workflow, bounded memory).
+        let targets = try store.workflowsWithStaleTasks(customerSlug: context.customer.id)
+        var start = 0
+        while start < targets.count {
+            try Task.checkCancellation()
+            let slice = Set(targets[start..<min(start + 200, targets.count)])
+            start += 200
+            var batch: [(zuoraID: Int64, extraction: TaskExtraction)] = []
+            for export in try store.exports(customerSlug: context.customer.id, zuoraIDs: slice) {
+                let extraction = TaskExtractor.extract(from: try JSONValue.parse(Data(export.text.utf8)))
+                count(export.zuoraID, extraction)
+                batch.append((export.zuoraID, extraction))
+            }
+            try store.replaceTasks(customerSlug: context.customer.id, batch: batch)
+        }
+        return StageOutput(Result(workflows: perWorkflow.count, tasks: tasks, linkages: linkages, tasksByWorkflow: perWorkflow),
+                           warnings: warnings)
     }
 
     public static func counts(of result: Result) -> [String: Int] {

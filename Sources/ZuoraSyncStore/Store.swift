@@ -137,12 +137,35 @@ public final class Store: Sendable {
     /// The stored export (canonical JSON text) of every workflow of a customer that has one, by Zuora id.
     public func exports(customerSlug: String, zuoraIDs: Set<Int64>? = nil) throws -> [StoredExport] {
         try writer.read { db in
-            try Row.fetchAll(db, sql: """
+            guard let zuoraIDs else {
+                return try Row.fetchAll(db, sql: """
+                    SELECT w.zuora_id, w.export, w.export_sha256 FROM workflows w JOIN customers c ON c.id = w.customer_id
+                    WHERE c.slug = ? AND w.export IS NOT NULL ORDER BY w.zuora_id
+                    """, arguments: [customerSlug])
+                    .map { StoredExport(zuoraID: $0["zuora_id"], text: $0["export"], sha256: $0["export_sha256"]) }
+            }
+            // Only the rows asked for: a few exports of a large tenant are not read all at once.
+            let one = try db.cachedStatement(sql: """
                 SELECT w.zuora_id, w.export, w.export_sha256 FROM workflows w JOIN customers c ON c.id = w.customer_id
-                WHERE c.slug = ? AND w.export IS NOT NULL ORDER BY w.zuora_id
+                WHERE c.slug = ? AND w.zuora_id = ? AND w.export IS NOT NULL
+                """)
+            return try zuoraIDs.sorted().compactMap { id in
+                try Row.fetchOne(one, arguments: [customerSlug, id]).map {
+                    StoredExport(zuoraID: $0["zuora_id"], text: $0["export"], sha256: $0["export_sha256"])
+                }
+            }
+        }
+    }
+
+    /// Workflows whose tasks were not extracted from their stored export (a new export, or one an
+    /// interrupted run stored without extracting), by Zuora id.
+    public func workflowsWithStaleTasks(customerSlug: String) throws -> [Int64] {
+        try writer.read { db in
+            try Int64.fetchAll(db, sql: """
+                SELECT w.zuora_id FROM workflows w JOIN customers c ON c.id = w.customer_id
+                WHERE c.slug = ? AND w.export_sha256 IS NOT NULL AND w.tasks_export_sha256 IS NOT w.export_sha256
+                ORDER BY w.zuora_id
                 """, arguments: [customerSlug])
-                .map { StoredExport(zuoraID: $0["zuora_id"], text: $0["export"], sha256: $0["export_sha256"]) }
-                .filter { zuoraIDs?.contains($0.zuoraID) ?? true }
         }
     }
 
@@ -221,6 +244,7 @@ public final class Store: Sendable {
     }
 
     static func replaceTasks(rowID: Int64, extraction: TaskExtraction, _ db: Database) throws {
+        try db.cachedStatement(sql: "UPDATE workflows SET tasks_export_sha256 = export_sha256 WHERE id = ?").execute(arguments: [rowID])
         try db.cachedStatement(sql: "DELETE FROM tasks WHERE workflow_id = ?").execute(arguments: [rowID])
         try db.cachedStatement(sql: "DELETE FROM linkages WHERE workflow_id = ?").execute(arguments: [rowID])
         let insertTask = try db.cachedStatement(sql: """

@@ -72,6 +72,14 @@ enum StoreSchema {
                 CREATE INDEX workflows_zuora_id ON workflows(zuora_id);
                 """)
         }
+        // Which export each workflow's tasks were extracted from, so task extraction follows the
+        // stored export whichever run stored it. Existing rows were extracted from their export.
+        migrator.registerMigration("v2-tasks-export-sha256") { db in
+            try db.execute(sql: """
+                ALTER TABLE workflows ADD COLUMN tasks_export_sha256 TEXT;
+                UPDATE workflows SET tasks_export_sha256 = export_sha256;
+                """)
+        }
         return migrator
     }
 }

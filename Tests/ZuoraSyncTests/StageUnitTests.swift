@@ -113,7 +113,9 @@ struct StageUnitTests {
         try harness.given(FetchWorkflowPages.self, result: Self.listing((1...4).map { Self.item($0, "w\($0)") }))
         try harness.given(DownloadExports.self, result: DownloadExports.Result(isFullPass: false, downloaded: [], unchanged: [], failed: []))
         _ = try await harness.run(SaveWorkflows.self)
+        // The next run lists one workflow fewer.
         try harness.given(FetchWorkflowPages.self, result: Self.listing((1...3).map { Self.item($0, "w\($0)") }))
+        _ = try await harness.run(SaveWorkflows.self)
         let (output, _) = try await harness.run(CleanupObsolete.self, settings: ["max_delete_fraction": .double(0.3)])
         #expect(output.status == .committed && output.result.isApplied)
         #expect(try harness.store.counts(customerSlug: "acme").workflows == 3)
