@@ -65,6 +65,7 @@ public enum PipelineLoader {
                 notifications.webhook = webhook
             }
             notifications.command = try section.string("command")
+            notifications.timeoutSeconds = try section.int("timeout", default: notifications.timeoutSeconds, range: 1...600)
             try section.rejectUnknownKeys()
         }
 

@@ -74,6 +74,11 @@ public struct PipelineRunner: Sendable {
             throw ConfigurationError(file: dataDirectory.manifest(manifest.id).path, keyPath: "stages",
                                      message: "stage '\(definition.id)' has kind '\(definition.kind)', which this zuora-sync does not know. Known: \(registry.names.joined(separator: ", ")).")
         }
+        // Temporary files of a process that was killed (SIGKILL, power loss) are swept first.
+        AtomicFile.sweepTemporaryFiles(in: dataDirectory.run(manifest.id), recursive: true)
+        for customer in manifest.customers {
+            AtomicFile.sweepTemporaryFiles(in: SnapshotWriter(dataDirectory: dataDirectory.root).customerDirectory(customer), recursive: true)
+        }
         let journal = try RunJournal(manifest: manifest, url: dataDirectory.manifest(manifest.id))
         let options = manifest.options
         let store = options.dryRun ? try Store.openForReading(url: dataDirectory.storeFile) : try Store(url: dataDirectory.storeFile)

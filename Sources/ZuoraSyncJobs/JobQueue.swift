@@ -59,6 +59,12 @@ public struct JobQueue: Sendable {
     /// Returns the new job, or nil when one was already queued.
     public func enqueue(pipelinePath: String, customer: String, settings: JobSettings, now: Date) throws -> Job? {
         try prepare()
+        // Check and write under one lock: concurrent `sync --all` calls queue each customer once.
+        let lockFD = open(root.appendingPathComponent(".enqueue.lock").path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard lockFD >= 0 else { throw FileError(path: root.path, message: "cannot open the queue's enqueue lock: \(String(cString: strerror(errno)))") }
+        defer { close(lockFD) }
+        flock(lockFD, LOCK_EX)
+        defer { flock(lockFD, LOCK_UN) }
         let pending = jobs(in: .waiting) + jobs(in: .running)
         if pending.contains(where: { $0.customer == customer && $0.pipelinePath == pipelinePath }) { return nil }
         let id = DataDirectory.newRunID(at: now) + "-" + customer

@@ -26,13 +26,17 @@ public struct Notifier: Sendable {
     /// the webhook URL and nowhere else.
     public var transport: (any HTTPTransport)?
     public var logger: Logger
+    /// Times the notification command (real time by default).
+    public var clock: any WallClock = SystemClock()
 
     public init(settings: NotificationSettings, transport: (any HTTPTransport)? = nil, logger: Logger) {
         self.settings = settings
         if let transport {
             self.transport = transport
         } else if let webhook = settings.webhook {
-            self.transport = CurlTransport(settings: HTTPSettings()) { request in
+            var http = HTTPSettings()
+            http.requestTimeout = settings.timeoutSeconds
+            self.transport = CurlTransport(settings: http) { request in
                 request.method == .post && request.url.absoluteString == webhook
             }
         }
@@ -68,20 +72,57 @@ public struct Notifier: Sendable {
             environment["ZUORA_SYNC_TEXT"] = notice.text
             process.environment = environment
             do {
+                let exited = ProcessExit()
                 // The handler is set before the process starts, so its exit cannot be missed.
-                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                    process.terminationHandler = { _ in continuation.resume() }
-                    do { try process.run() } catch {
-                        process.terminationHandler = nil
-                        continuation.resume(throwing: error)
-                    }
+                process.terminationHandler = { _ in exited.signal() }
+                try process.run()
+                let timeout = Double(settings.timeoutSeconds)
+                let finished = await withTaskGroup(of: Bool.self) { group in
+                    group.addTask { await exited.wait(); return true }
+                    group.addTask { try? await clock.sleep(seconds: timeout); return false }
+                    let first = await group.next() ?? false
+                    group.cancelAll()
+                    return first
                 }
-                if process.terminationStatus != 0 {
+                if !finished {
+                    // Stopped, so a hanging command never blocks the worker.
+                    process.terminate()
+                    logger.error("notification.command.timed_out", metadata: ["timeout_s": "\(settings.timeoutSeconds)", "job": "\(notice.jobID)"])
+                    await exited.wait()
+                } else if process.terminationStatus != 0 {
                     logger.error("notification.command.failed", metadata: ["status": "\(process.terminationStatus)", "job": "\(notice.jobID)"])
                 }
             } catch {
                 logger.error("notification.command.failed", metadata: ["error": "\(error)", "job": "\(notice.jobID)"])
             }
+        }
+    }
+}
+
+/// The exit of a child process, awaited without blocking a cooperative thread.
+final class ProcessExit: @unchecked Sendable {
+    // @unchecked: `hasExited` and `waiters` are only touched under `lock`.
+    private let lock = NSLock()
+    private var hasExited = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    func signal() {
+        let pending = lock.withLock { () -> [CheckedContinuation<Void, Never>] in
+            hasExited = true
+            defer { waiters.removeAll() }
+            return waiters
+        }
+        for waiter in pending { waiter.resume() }
+    }
+
+    func wait() async {
+        await withCheckedContinuation { continuation in
+            let done = lock.withLock { () -> Bool in
+                if hasExited { return true }
+                waiters.append(continuation)
+                return false
+            }
+            if done { continuation.resume() }
         }
     }
 }

@@ -54,7 +54,13 @@ public struct FetchWorkflowPages: StageKind {
             let response = try await client.listWorkflows(page: page, pageLength: pageSize)
             try AtomicFile.write(response.body, to: context.file(Self.pageFileName(page)))
             let body: JSONValue
-            do { body = try JSONValue.parse(response.body) } catch {
+            do {
+                let parsed = try JSONValue.parseCountingInvalidUTF8(response.body)
+                body = parsed.value
+                if parsed.invalidUTF8Strings > 0 {
+                    warnings.append("page \(page): \(parsed.invalidUTF8Strings) text value(s) were not valid UTF-8; the bad bytes were replaced with U+FFFD")
+                }
+            } catch {
                 throw StageFailure("list page \(page) is not valid JSON (\(error)); nothing was changed, the run can be resumed", isRetryable: true)
             }
             guard let data = body["data"]?.arrayValue else {

@@ -53,6 +53,19 @@ public final class Store: Sendable {
         }
     }
 
+    /// Opens an existing database for reading only: no lock file, no migration, nothing written
+    /// (read commands work on a read-only data directory).
+    public init(readingOnly url: URL) throws {
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(30)
+        do {
+            writer = try DatabaseQueue(path: url.path, configuration: configuration)
+        } catch {
+            throw FileError(path: url.path, message: "cannot open the database for reading (\(error)).", cause: error)
+        }
+    }
+
     /// An empty in-memory store (dry runs with no database yet, tests).
     public init() throws {
         var configuration = Configuration()

@@ -177,7 +177,7 @@ struct CustomersCommand: AsyncParsableCommand {
         func run() throws {
             do {
                 let customers = try global.loadCustomers()
-                let store = FileManager.default.fileExists(atPath: global.dataDirectory.storeFile.path) ? try Store(url: global.dataDirectory.storeFile) : nil
+                let store = FileManager.default.fileExists(atPath: global.dataDirectory.storeFile.path) ? try Store(readingOnly: global.dataDirectory.storeFile) : nil
                 let status = try store?.customerStatuses() ?? [:]
                 print(RunSummaryFormatter.table(["id", "name", "base url", "last sync", "last result"], customers.map { customer in
                     [customer.id, customer.name, customer.baseURL.absoluteString, status[customer.id]?.lastSyncedAt ?? "never", status[customer.id]?.lastResult ?? "-"]

@@ -119,9 +119,19 @@ public struct NotificationSettings: Sendable, Codable, Equatable {
     public var webhook: String?
     /// `command`: run with `/bin/sh -c`, the same data in `ZUORA_SYNC_*` environment variables.
     public var command: String?
-    public init(webhook: String? = nil, command: String? = nil) {
+    /// `timeout`: seconds a notification (webhook or command) may take before it is abandoned
+    /// (the command is stopped). Default 30, 1...600.
+    public var timeoutSeconds: Int = 30
+    public init(webhook: String? = nil, command: String? = nil, timeoutSeconds: Int = 30) {
         self.webhook = webhook
         self.command = command
+        self.timeoutSeconds = timeoutSeconds
+    }
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        webhook = try c.decodeIfPresent(String.self, forKey: .webhook)
+        command = try c.decodeIfPresent(String.self, forKey: .command)
+        timeoutSeconds = try c.decodeIfPresent(Int.self, forKey: .timeoutSeconds) ?? 30
     }
 }
 

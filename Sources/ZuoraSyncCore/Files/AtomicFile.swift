@@ -40,6 +40,28 @@ public enum AtomicFile {
         if durable { syncDirectory(directory) }
     }
 
+    /// Removes temporary files that a killed process left in `directory` (and below, when
+    /// `recursive`): `.<name>.tmp-<pid>-<random>` whose process is gone. Returns how many.
+    @discardableResult
+    public static func sweepTemporaryFiles(in directory: URL, recursive: Bool) -> Int {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory.path) else { return 0 }
+        var removed = 0
+        for name in names {
+            let url = directory.appendingPathComponent(name)
+            if let range = name.range(of: ".tmp-"), name.hasPrefix(".") {
+                let pid = Int32(name[range.upperBound...].prefix { $0.isNumber }) ?? 0
+                let isAlive = pid > 0 && (kill(pid, 0) == 0 || errno == EPERM)
+                if !isAlive, (try? PathSafety.remove(url)) != nil { removed += 1 }
+                continue
+            }
+            var info = stat()
+            if recursive, lstat(url.path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
+                removed += sweepTemporaryFiles(in: url, recursive: true)
+            }
+        }
+        return removed
+    }
+
     /// Makes everything written so far on the file system that holds `directory` durable.
     public static func flushFileSystem(containing directory: URL) throws {
         let fd = open(directory.path, O_RDONLY | O_CLOEXEC)

@@ -7,16 +7,27 @@ struct JSONParser {
     private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
     private var depth = 0
+    /// Strings whose bytes were not valid UTF-8 (their bad bytes became U+FFFD).
+    private(set) var invalidUTF8Strings = 0
 
-    static func parse(_ data: Data) throws -> JSONValue {
+    static func parse(_ data: Data) throws -> JSONValue { try parseCountingInvalidUTF8(data).value }
+
+    static func parseCountingInvalidUTF8(_ data: Data) throws -> (value: JSONValue, invalidUTF8Strings: Int) {
         try data.withUnsafeBytes { raw in
             var parser = JSONParser(bytes: raw.bindMemory(to: UInt8.self))
             parser.skipWhitespace()
             let value = try parser.parseValue()
             parser.skipWhitespace()
             guard parser.index == parser.bytes.count else { throw parser.error("unexpected text after the document") }
-            return value
+            return (value, parser.invalidUTF8Strings)
         }
+    }
+
+    /// Decodes UTF-8, counting strings that needed repair.
+    private mutating func text(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        if let valid = String(validating: bytes, as: UTF8.self) { return valid }
+        invalidUTF8Strings += 1
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     private init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
@@ -115,9 +126,9 @@ struct JSONParser {
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
-                let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+                let decoded = text(UnsafeBufferPointer(rebasing: bytes[start..<index]))
                 index += 1
-                return text
+                return decoded
             }
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { throw error("control character inside a string") }
@@ -129,7 +140,7 @@ struct JSONParser {
             switch byte {
             case UInt8(ascii: "\""):
                 index += 1
-                return String(decoding: buffer, as: UTF8.self)
+                return buffer.withUnsafeBufferPointer { text($0) }
             case UInt8(ascii: "\\"):
                 index += 1
                 guard index < bytes.count else { throw error("unexpected end of data in an escape") }

@@ -16,6 +16,12 @@ public enum JSONValue: Sendable, Hashable {
         try JSONParser.parse(data)
     }
 
+    /// Parses JSON text and says how many strings held invalid UTF-8 (repaired with U+FFFD), so a
+    /// caller can warn instead of changing names silently.
+    public static func parseCountingInvalidUTF8(_ data: Data) throws -> (value: JSONValue, invalidUTF8Strings: Int) {
+        try JSONParser.parseCountingInvalidUTF8(data)
+    }
+
     /// Why a document could not be parsed, in words for a person.
     public struct ParseError: Error, CustomStringConvertible, Sendable {
         public let reason: String

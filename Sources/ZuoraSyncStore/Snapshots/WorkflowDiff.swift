@@ -60,9 +60,17 @@ public enum WorkflowDiff {
         }
     }
 
-    static let volatileWorkflowKeys: Set<String> = ["id", "css", "started_at", "finished_at", "task_summary", "original_workflow_id", "status"]
+    /// Keys that change without a user's edit, in both spellings Zuora uses (exports seen in the
+    /// wild are snake_case; Zuora's generated SDK models the workflow object in camelCase).
+    static let volatileWorkflowKeys: Set<String> = [
+        "id", "css", "status",
+        "started_at", "finished_at", "task_summary", "original_workflow_id", "created_at", "updated_at",
+        "startedAt", "finishedAt", "taskSummary", "originalWorkflowId", "createdAt", "updatedAt",
+    ]
     static let volatileTaskKeys: Set<String> = ["id", "css", "status", "error", "error_class", "error_details", "process_id",
-                                                "original_task_id", "original_workflow_id", "task_id"]
+                                                "original_task_id", "original_workflow_id", "task_id",
+                                                "errorClass", "errorDetails", "processId", "originalTaskId", "originalWorkflowId", "taskId",
+                                                "workflow_id", "workflowId"]
 
     /// Compares two states: workflow id → (name, export or nil when no good export).
     public static func compare(before: [Int64: Version], after: [Int64: Version]) -> [WorkflowChange] {
