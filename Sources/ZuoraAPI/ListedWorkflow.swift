@@ -23,8 +23,9 @@ public struct ListedWorkflow: Sendable, Codable, Equatable {
     public init?(item: JSONValue) {
         guard let id = item["id"]?.intValue, id > 0 else { return nil }
         self.id = id
-        name = item["name"]?.stringValue ?? ""
-        description = item["description"]?.stringValue
+        // NUL cannot be stored faithfully (SQLite's C strings end there): it becomes U+FFFD.
+        name = Self.withoutNUL(item["name"]?.stringValue ?? "")
+        description = item["description"]?.stringValue.map(Self.withoutNUL)
         status = item["status"]?.stringValue
         createdAt = Timestamp.normalize(item["createdAt"]?.stringValue)
         updatedAt = Timestamp.normalize(item["updatedAt"]?.stringValue)
@@ -37,5 +38,14 @@ public struct ListedWorkflow: Sendable, Codable, Equatable {
         activeVersionID = active?["id"]?.intValue
         activeVersion = active?["version"]?.stringValue
         activeVersionType = active?["type"]?.stringValue
+    }
+
+    /// Whether a listed text held a NUL character (the caller warns).
+    public static func hasNUL(_ item: JSONValue) -> Bool {
+        (item["name"]?.stringValue?.contains("\u{0}") ?? false) || (item["description"]?.stringValue?.contains("\u{0}") ?? false)
+    }
+
+    static func withoutNUL(_ text: String) -> String {
+        text.contains("\u{0}") ? text.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : text
     }
 }

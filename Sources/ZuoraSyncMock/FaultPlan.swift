@@ -9,6 +9,13 @@ import ZuoraSyncHTTP
 ///   to hold the response, default 60000), `slow` (VALUE = ms of extra latency), `drop` (close without
 ///   answering), `revoke` (invalidate every token, then answer normally), `badjson` (invalid JSON body),
 ///   `truncate` (cut the body in half).
+///   Hostile answers (for the hostile-upstream suite): `echo` (VALUE = status, default 403: the body
+///   echoes the request's Authorization header and body), `hugeexpiry` / `negexpiry` (expires_in
+///   9.2e15 / -5), `crlftoken` (an access_token with CR/LF), `notoken` (no access_token), `html`
+///   (200 with an HTML page), `dataobject` (`data` is an object), `badids` (string, negative, huge,
+///   fractional and `../` ids; names with NUL, newlines and `../`), `otherhost` (`next_page` to
+///   another host), `big` (VALUE = MB: the body is padded to that size), `deep` (JSON nested
+///   100,000 deep), `redirect` (302 to another host), `badretry` (429 with `Retry-After: -5`).
 /// - ENDPOINT: `token`, `list`, `export` or `any` (default).
 /// - NTH: the 1-based request number on that endpoint where the fault starts (default 1).
 /// - TIMES: how many consecutive requests it hits (default 1, `*` for all).
@@ -18,6 +25,9 @@ public struct FaultPlan: Sendable, Equatable {
         case stall(milliseconds: Int)
         case slow(milliseconds: Int)
         case drop, revoke, badJSON, truncate
+        case echo(status: Int)
+        case hugeExpiry, negativeExpiry, crlfToken, noToken, html, dataObject, badIDs, otherHost, deep, redirect, badRetryAfter
+        case big(megabytes: Int)
     }
     public enum Endpoint: String, Sendable, Equatable { case token, list, export, any }
 
@@ -76,8 +86,21 @@ public struct FaultPlan: Sendable, Equatable {
         case "revoke": kind = .revoke
         case "badjson": kind = .badJSON
         case "truncate": kind = .truncate
+        case "echo": kind = .echo(status: value ?? 403)
+        case "hugeexpiry": kind = .hugeExpiry
+        case "negexpiry": kind = .negativeExpiry
+        case "crlftoken": kind = .crlfToken
+        case "notoken": kind = .noToken
+        case "html": kind = .html
+        case "dataobject": kind = .dataObject
+        case "badids": kind = .badIDs
+        case "otherhost": kind = .otherHost
+        case "big": kind = .big(megabytes: value ?? 60)
+        case "deep": kind = .deep
+        case "redirect": kind = .redirect
+        case "badretry": kind = .badRetryAfter
         default:
-            throw ParseError(description: "fault '\(text)': unknown kind '\(kindText)' (429, 500, 502, 503, 504, stall, slow, drop, revoke, badjson, truncate)")
+            throw ParseError(description: "fault '\(text)': unknown kind '\(kindText)' (429, 500, 502, 503, 504, stall, slow, drop, revoke, badjson, truncate, echo, hugeexpiry, negexpiry, crlftoken, notoken, html, dataobject, badids, otherhost, big, deep, redirect, badretry)")
         }
         guard let endpoint = Endpoint(rawValue: endpointText.map(String.init) ?? "any") else {
             throw ParseError(description: "fault '\(text)': unknown endpoint (token, list, export, any)")

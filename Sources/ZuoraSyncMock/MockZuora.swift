@@ -127,6 +127,20 @@ public final class MockZuora: Sendable {
                 return .drop
             case .stall(let ms):
                 return .stall(milliseconds: ms, then: Self.error(504, code: "timeout", title: "stalled"))
+            case .echo(let status):
+                // A careless gateway that echoes what it was sent, credentials included.
+                let echoed = "request had Authorization: \(request.headers["authorization"] ?? "-") and body: \(String(decoding: request.body, as: UTF8.self))"
+                return .response(Self.json(status, .object(["message": .string(echoed)])))
+            case .redirect:
+                return .response(HTTPResponse(status: 302, headers: ["Location": "https://elsewhere.example/workflows"], body: Data()))
+            case .badRetryAfter:
+                return .response(Self.error(429, code: "too_many_requests", title: "slow down", headers: ["Retry-After": "-5"]))
+            case .html:
+                return .response(HTTPResponse(status: 200, headers: ["Content-Type": "text/html"],
+                                              body: Data("<html><body><h1>Maintenance</h1></body></html>".utf8)))
+            case .deep:
+                return .response(HTTPResponse(status: 200, headers: Self.standardHeaders(),
+                                              body: Data((String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)).utf8)))
             default:
                 break
             }
@@ -138,10 +152,44 @@ public final class MockZuora: Sendable {
                 response.body = Data("{\"data\": [ this is not json".utf8)
             case .truncate where response.status == 200:
                 response.body = response.body.prefix(response.body.count / 2)
+            case .big(let megabytes) where response.status == 200:
+                // Valid JSON, padded with whitespace to the size asked for.
+                response.body += Data(repeating: UInt8(ascii: " "), count: max(0, megabytes * 1_048_576 - response.body.count))
+            case .hugeExpiry, .negativeExpiry, .crlfToken, .noToken, .dataObject, .badIDs, .otherHost:
+                response.body = Self.rewrite(response.body, for: fault)
             default: break
             }
         }
         return .response(response)
+    }
+
+    /// Applies a hostile rewrite to a successful JSON body.
+    static func rewrite(_ body: Data, for fault: FaultPlan.Kind) -> Data {
+        guard case .object(var object)? = try? JSONValue.parse(body) else { return body }
+        switch fault {
+        case .hugeExpiry: object["expires_in"] = .double(9.2e15)
+        case .negativeExpiry: object["expires_in"] = .int(-5)
+        case .crlfToken: object["access_token"] = .string("abc\r\nX-Injected: yes")
+        case .noToken: object["access_token"] = nil
+        case .dataObject: if let data = object["data"] { object["data"] = .object(["items": data]) }
+        case .otherHost:
+            if case .object(var pagination)? = object["pagination"] {
+                pagination["next_page"] = .string("https://attacker.example/workflows?page=2")
+                object["pagination"] = .object(pagination)
+            }
+        case .badIDs:
+            let hostile: [JSONValue] = [
+                .object(["id": .string("12"), "name": .string("string id")]),
+                .object(["id": .int(-4), "name": .string("negative id")]),
+                .object(["id": .double(1e300), "name": .string("huge id")]),
+                .object(["id": .double(7.5), "name": .string("fractional id")]),
+                .object(["id": .string("../../etc"), "name": .string("../../etc/passwd")]),
+                .object(["id": .int(990_001), "name": .string("nul\u{0}and\nnewline ../name")]),
+            ]
+            object["data"] = .array((object["data"]?.arrayValue ?? []) + hostile)
+        default: break
+        }
+        return JSONValue.object(object).canonicalData()
     }
 
     static func endpoint(of request: MockRequest) -> FaultPlan.Endpoint {

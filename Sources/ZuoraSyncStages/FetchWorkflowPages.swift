@@ -72,6 +72,9 @@ public struct FetchWorkflowPages: StageKind {
                     warnings.append("page \(page) item \(index + 1): no valid workflow id, skipped (name: \(item["name"]?.stringValue ?? "?"))")
                     continue
                 }
+                if ListedWorkflow.hasNUL(item) {
+                    warnings.append("page \(page) workflow \(workflow.id): a NUL character in its name or description was replaced with U+FFFD")
+                }
                 if workflows[workflow.id] != nil {
                     duplicates += 1
                 } else {

@@ -44,5 +44,6 @@ public final class ScriptedTransport: HTTPTransport, @unchecked Sendable {
 /// The failure of a request a test did not expect.
 public struct UnexpectedRequest: Error, CustomStringConvertible, Sendable {
     public let request: String
+    public init(request: String) { self.request = request }
     public var description: String { "unexpected request in a test: \(request) (declare it with ScriptedTransport.on, or the code under test should not send it)" }
 }
