@@ -76,17 +76,14 @@ public struct Notifier: Sendable {
                 // The handler is set before the process starts, so its exit cannot be missed.
                 process.terminationHandler = { _ in exited.signal() }
                 try process.run()
-                let timeout = Double(settings.timeoutSeconds)
-                let finished = await withTaskGroup(of: Bool.self) { group in
-                    group.addTask { await exited.wait(); return true }
-                    group.addTask { try? await clock.sleep(seconds: timeout); return false }
-                    let first = await group.next() ?? false
-                    group.cancelAll()
-                    return first
+                for _ in 0..<(settings.timeoutSeconds * 10) where process.isRunning {
+                    try? await clock.sleep(seconds: 0.1)
                 }
-                if !finished {
+                if process.isRunning {
                     // Stopped, so a hanging command never blocks the worker.
                     process.terminate()
+                    try? await clock.sleep(seconds: 1)
+                    if process.isRunning { kill(process.processIdentifier, SIGKILL) }
                     logger.error("notification.command.timed_out", metadata: ["timeout_s": "\(settings.timeoutSeconds)", "job": "\(notice.jobID)"])
                     await exited.wait()
                 } else if process.terminationStatus != 0 {

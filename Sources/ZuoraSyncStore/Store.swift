@@ -59,11 +59,19 @@ public final class Store: Sendable {
         var configuration = Configuration()
         configuration.readonly = true
         configuration.busyMode = .timeout(30)
+        var queue: DatabaseQueue
         do {
-            writer = try DatabaseQueue(path: url.path, configuration: configuration)
+            queue = try DatabaseQueue(path: url.path, configuration: configuration)
+            _ = try queue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM customers") }
         } catch {
-            throw FileError(path: url.path, message: "cannot open the database for reading (\(error)).", cause: error)
+            // A read-only directory cannot hold SQLite's shared-memory file: read the file as immutable.
+            do {
+                queue = try DatabaseQueue(path: "file:\(url.path)?immutable=1", configuration: configuration)
+            } catch {
+                throw FileError(path: url.path, message: "cannot open the database for reading (\(error)).", cause: error)
+            }
         }
+        writer = queue
     }
 
     /// An empty in-memory store (dry runs with no database yet, tests).

@@ -125,7 +125,7 @@ public enum BaseURLRules {
     /// Returns a reason the URL is refused, or nil when it is fine.
     public static func problem(with url: URL) -> String? {
         if url.user != nil || url.password != nil {
-            return "carries a user name or password (user:pass@host); give credentials as client_id and a secret source, never in the URL"
+            return "carries a user name or password before the host; give credentials as client_id and a secret source, never in the URL"
         }
         switch url.scheme?.lowercased() {
         case "https":

@@ -29,7 +29,9 @@ public enum CustomersLoader {
                 throw entry.error("base_url", "\(where_): '\(urlText)' is not a URL.")
             }
             if let problem = BaseURLRules.problem(with: url) {
-                throw entry.error("base_url", "\(where_): '\(urlText)' \(problem).")
+                // Never repeat a password given in the URL.
+                let shown = url.password == nil && url.user == nil ? urlText : "\(url.scheme ?? "")://***@\(url.host ?? "")"
+                throw entry.error("base_url", "\(where_): '\(shown)' \(problem).")
             }
             if url.query != nil || url.fragment != nil {
                 throw entry.error("base_url", "\(where_): the base URL must not have a query or fragment.")
