@@ -74,6 +74,7 @@ public struct RetryLoop: Sendable {
                 try await clock.sleep(seconds: policy.backoff(afterAttempt: attempt))
                 continue
             }
+            CrashPoints.hit()
             let requestID = response.header("Zuora-Request-Id")
             logger.debug("zuora.request", metadata: [
                 "call": "\(call)", "http.status": "\(response.status)", "attempt": "\(attempt)",

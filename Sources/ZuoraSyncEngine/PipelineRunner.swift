@@ -74,11 +74,7 @@ public struct PipelineRunner: Sendable {
             throw ConfigurationError(file: dataDirectory.manifest(manifest.id).path, keyPath: "stages",
                                      message: "stage '\(definition.id)' has kind '\(definition.kind)', which this zuora-sync does not know. Known: \(registry.names.joined(separator: ", ")).")
         }
-        // Temporary files of a process that was killed (SIGKILL, power loss) are swept first.
-        AtomicFile.sweepTemporaryFiles(in: dataDirectory.run(manifest.id), recursive: true)
-        for customer in manifest.customers {
-            AtomicFile.sweepTemporaryFiles(in: SnapshotWriter(dataDirectory: dataDirectory.root).customerDirectory(customer), recursive: true)
-        }
+        sweepTemporaryFiles(manifest)
         let journal = try RunJournal(manifest: manifest, url: dataDirectory.manifest(manifest.id))
         let options = manifest.options
         let store = options.dryRun ? try Store.openForReading(url: dataDirectory.storeFile) : try Store(url: dataDirectory.storeFile)
@@ -114,6 +110,19 @@ public struct PipelineRunner: Sendable {
         let final = await journal.manifest
         logger.info("run.finished", metadata: ["run": "\(final.id)", "status": "\(final.status.rawValue)"])
         return final
+    }
+
+    /// Removes temporary files of killed processes (SIGKILL, power loss): in the newest runs, the
+    /// customers' snapshots and the small state folders. Old finished runs are left alone.
+    private func sweepTemporaryFiles(_ manifest: RunManifest) {
+        let runs = ((try? FileManager.default.contentsOfDirectory(atPath: dataDirectory.runs.path)) ?? []).sorted(by: >).prefix(20)
+        for run in Set(runs + [manifest.id]) { AtomicFile.sweepTemporaryFiles(in: dataDirectory.run(run), recursive: true) }
+        AtomicFile.sweepTemporaryFiles(in: dataDirectory.runs, recursive: false)
+        let snapshots = SnapshotWriter(dataDirectory: dataDirectory.root)
+        for customer in manifest.customers { AtomicFile.sweepTemporaryFiles(in: snapshots.customerDirectory(customer), recursive: true) }
+        for folder in ["", "auth", "jobs", "schedule", "snapshot-stats", "snapshots", "locks"] {
+            AtomicFile.sweepTemporaryFiles(in: dataDirectory.root.appendingPathComponent(folder), recursive: folder == "auth" || folder == "jobs")
+        }
     }
 
     private func runCustomer(slug: String, manifest: RunManifest, configs: [CustomerConfig], store: Store) async -> CustomerResult {

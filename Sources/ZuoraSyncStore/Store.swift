@@ -234,6 +234,7 @@ public final class Store: Sendable {
                         export_synced_at = COALESCE(excluded.export_synced_at, workflows.export_synced_at),
                         last_synced_at = excluded.last_synced_at
                     """)
+                CrashPoints.hit()
                 try upsert.execute(arguments: [
                     customerID, listed.id, listed.name, listed.description, listed.status, listed.activeVersionType,
                     listed.activeVersion, listed.activeVersionID, listed.calloutTrigger, listed.ondemandTrigger,
@@ -259,9 +260,11 @@ public final class Store: Sendable {
                 """)
             for (zuoraID, extraction) in batch {
                 guard let rowID = try Int64.fetchOne(lookup, arguments: [customerSlug, zuoraID]) else { continue }
+                CrashPoints.hit()
                 try Self.replaceTasks(rowID: rowID, extraction: extraction, db)
             }
         }
+        CrashPoints.hit()
     }
 
     static func replaceTasks(rowID: Int64, extraction: TaskExtraction, _ db: Database) throws {
@@ -329,9 +332,11 @@ public final class Store: Sendable {
         try writer.write { db in
             guard let customerID = try Int64.fetchOne(db, sql: "SELECT id FROM customers WHERE slug = ?", arguments: [customerSlug]) else { return }
             for zuoraID in zuoraIDs {
+                CrashPoints.hit()
                 try db.execute(sql: "DELETE FROM workflows WHERE customer_id = ? AND zuora_id = ?", arguments: [customerID, zuoraID])
             }
         }
+        CrashPoints.hit()
     }
 
     /// Puts archived workflows back (replacing any row with the same Zuora id), in one transaction.

@@ -66,7 +66,15 @@ struct GlobalOptions: ParsableArguments {
 
     /// The transport for every base URL kind: fixture:// in process, https and loopback http through libcurl.
     func makeTransport(http: HTTPSettings) -> any HTTPTransport {
-        TransportRouter(network: ZuoraRequestRules.curlTransport(settings: http), byScheme: [FixtureTransport.scheme: FixtureTransport(fixtures: fixturesDirectory)])
+        Self.makeTransport(http: http, fixtures: fixturesDirectory, environment: environment)
+    }
+
+    /// libcurl for https and loopback http, the in-process mock for fixture:// (with the faults of
+    /// `ZUORA_SYNC_FIXTURE_FAULTS`, mock-server syntax, for crash and fault tests of the binary).
+    static func makeTransport(http: HTTPSettings, fixtures: URL, environment: [String: String]) -> any HTTPTransport {
+        let faults = (try? FaultPlan(spec: environment["ZUORA_SYNC_FIXTURE_FAULTS"] ?? "")) ?? FaultPlan()
+        return TransportRouter(network: ZuoraRequestRules.curlTransport(settings: http),
+                               byScheme: [FixtureTransport.scheme: FixtureTransport(fixtures: fixtures, faults: faults)])
     }
 }
 

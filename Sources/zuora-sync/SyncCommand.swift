@@ -89,7 +89,7 @@ struct WorkCommand: AsyncParsableCommand {
         let customersPath = global.customersPath
         let fixtures = global.fixturesDirectory
         var worker = Worker(dataDirectory: global.dataDirectory,
-                            makeTransport: { http in TransportRouter(network: ZuoraRequestRules.curlTransport(settings: http), byScheme: [FixtureTransport.scheme: FixtureTransport(fixtures: fixtures)]) },
+                            makeTransport: { [environment = global.environment] http in GlobalOptions.makeTransport(http: http, fixtures: fixtures, environment: environment) },
                             logger: global.logger, loadCustomers: { try CustomersLoader.load(path: customersPath) })
         worker.leaseSeconds = leaseSeconds
         return worker

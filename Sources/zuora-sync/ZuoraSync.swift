@@ -28,6 +28,14 @@ struct ZuoraSync: AsyncParsableCommand {
 
     /// Parses and runs a command; every error is printed here, once, and mapped to an exit code.
     static func main() async {
+        // Crash tests only: die at the N-th crash point (see CrashPoints), or report how many were passed.
+        let environment = ProcessEnvironment.current()
+        if let point = environment["ZUORA_SYNC_CRASH_AT"].flatMap(Int.init) { CrashPoints.arm(at: point) }
+        defer {
+            if environment["ZUORA_SYNC_CRASH_REPORT"] == "1" {
+                FileHandle.standardError.write(Data("crash points: \(CrashPoints.count)\n".utf8))
+            }
+        }
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {

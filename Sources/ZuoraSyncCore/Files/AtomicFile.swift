@@ -35,8 +35,10 @@ public enum AtomicFile {
             }
             if durable { guard fsync(fd) == 0 else { throw posixError("fsync", temp) } }
         }
+        CrashPoints.hit()
         guard rename(temp.path, url.path) == 0 else { throw posixError("rename", url) }
         ok = true
+        CrashPoints.hit()
         if durable { syncDirectory(directory) }
     }
 
