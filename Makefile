@@ -7,7 +7,7 @@ PIPELINE ?= pipelines/sync-workflows.yaml
 # Options every command takes; they follow the subcommand.
 OPTS := --data-dir $(DATA) --customers $(CUSTOMERS)
 
-.PHONY: deps build demo test sync resume inspect runs validate bench fixtures mock-server clean
+.PHONY: deps build demo test chaos sync resume inspect runs validate bench fixtures mock-server clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -22,6 +22,11 @@ demo: build
 ## The whole test suite (what .ci/run calls).
 test: deps
 	$(SWIFT) test
+
+## Every crash point of the crash matrix (resume and fresh run after each kill), the hostile
+## upstream and configuration suites and the secrets test; prints the counts. About 5 minutes.
+chaos: deps
+	ZUORA_SYNC_CHAOS=full $(SWIFT) test --filter 'CrashMatrix|CrashSafety|HostileUpstream|HostileConfiguration|SecretsTests|SignalTests'
 
 ## make sync CUSTOMER=id [CUSTOMERS=customers.yaml]
 sync: build

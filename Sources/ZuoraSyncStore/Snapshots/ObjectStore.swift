@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import ZuoraSyncCore
 
 /// Every distinct export ever saved, by SHA-256 (`objects/ab/<sha256>.json`), as git keeps blobs:
@@ -22,10 +23,18 @@ public struct ObjectStore: Sendable {
     }
 
     /// Writes an object without fsync; call `flush()` before recording anything that names it.
+    /// The first write into a shard in this process sweeps temporary files a killed run left there.
     public func put(_ text: String, sha256: String) throws {
         guard !contains(sha256) else { return }
-        try AtomicFile.write(Data(text.utf8), to: url(for: sha256), durable: false)
+        let file = url(for: sha256)
+        let shard = file.deletingLastPathComponent()
+        if Self.sweptShards.withLock({ $0.insert(shard.path).inserted }) {
+            AtomicFile.sweepTemporaryFiles(in: shard, recursive: false)
+        }
+        try AtomicFile.write(Data(text.utf8), to: file, durable: false)
     }
+
+    private static let sweptShards = Mutex<Set<String>>([])
 
     public func flush() throws { try AtomicFile.flushFileSystem(containing: root) }
 

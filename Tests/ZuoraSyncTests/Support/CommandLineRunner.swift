@@ -79,6 +79,9 @@ final class PipeCollector: @unchecked Sendable {
     init(_ handle: FileHandle) {
         Thread { [self] in
             data = handle.readDataToEndOfFile()
+            // Closed at once: hundreds of processes (the crash matrix) would otherwise leak
+            // descriptors past FD_SETSIZE, where Foundation's Process.run corrupts memory.
+            try? handle.close()
             done.signal()
         }.start()
     }
