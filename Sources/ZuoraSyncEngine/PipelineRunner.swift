@@ -112,11 +112,15 @@ public struct PipelineRunner: Sendable {
         return final
     }
 
-    /// Removes temporary files of killed processes (SIGKILL, power loss): in the newest runs, the
-    /// customers' snapshots and the small state folders. Old finished runs are left alone.
+    /// Removes temporary files of killed processes (SIGKILL, power loss): in the newest runs and
+    /// their trash, the customers' snapshots and the small state folders (objects sweep their own
+    /// shards). Old finished runs are left alone.
     private func sweepTemporaryFiles(_ manifest: RunManifest) {
         let runs = ((try? FileManager.default.contentsOfDirectory(atPath: dataDirectory.runs.path)) ?? []).sorted(by: >).prefix(20)
-        for run in Set(runs + [manifest.id]) { AtomicFile.sweepTemporaryFiles(in: dataDirectory.run(run), recursive: true) }
+        for run in Set(runs + [manifest.id]) {
+            AtomicFile.sweepTemporaryFiles(in: dataDirectory.run(run), recursive: true)
+            AtomicFile.sweepTemporaryFiles(in: dataDirectory.trash.appendingPathComponent(run), recursive: true)
+        }
         AtomicFile.sweepTemporaryFiles(in: dataDirectory.runs, recursive: false)
         let snapshots = SnapshotWriter(dataDirectory: dataDirectory.root)
         for customer in manifest.customers { AtomicFile.sweepTemporaryFiles(in: snapshots.customerDirectory(customer), recursive: true) }
