@@ -14,9 +14,11 @@ public final class ZuoraClient: Sendable {
     private let policy: RetryPolicy
     private let clock: any WallClock
     private let logger: Logger
+    private let events: EventReporter?
 
     public init(customer: CustomerConfig, tokens: TokenProvider, transport: any HTTPTransport, policy: RetryPolicy,
-                concurrency: Int, clock: any WallClock, logger: Logger) {
+                concurrency: Int, clock: any WallClock, logger: Logger, events: EventReporter? = nil) {
+        self.events = events
         self.customer = customer
         self.tokens = tokens
         self.transport = transport
@@ -47,7 +49,7 @@ public final class ZuoraClient: Sendable {
         let url = URL(string: customer.baseURL.absoluteString + path + (query.map { "?\($0)" } ?? ""))!
         var token: AccessToken?
         var refreshedToken = false
-        let loop = RetryLoop(policy: policy, clock: clock, logger: logger)
+        let loop = RetryLoop(policy: policy, clock: clock, logger: logger, events: events)
         return try await loop.perform(call: call, send: { _ in
             let current = try await tokens.token()
             token = current
@@ -60,7 +62,9 @@ public final class ZuoraClient: Sendable {
             do {
                 let response = try await transport.send(HTTPRequest(method: .get, url: url, headers: headers))
                 await limiter.release()
-                await limiter.observe(remaining: response.header("RateLimit-Remaining"), reset: response.header("RateLimit-Reset"))
+                if let pause = await limiter.observe(remaining: response.header("RateLimit-Remaining"), reset: response.header("RateLimit-Reset")) {
+                    events?.wait(seconds: pause, reason: "RateLimit-Remaining 0 on \(call)")
+                }
                 return response
             } catch {
                 await limiter.release()

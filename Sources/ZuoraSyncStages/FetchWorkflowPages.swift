@@ -72,6 +72,7 @@ public struct FetchWorkflowPages: StageKind {
                     workflows[workflow.id] = workflow
                 }
             }
+            context.progress(page, of: nil, unit: "pages")
             let next = body["pagination"]?["next_page"]?.stringValue
             if data.isEmpty || next == nil || next!.isEmpty {
                 isComplete = true

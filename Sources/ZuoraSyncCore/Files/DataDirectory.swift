@@ -15,6 +15,8 @@ public struct DataDirectory: Sendable {
 
     public func run(_ id: String) -> URL { runs.appendingPathComponent(id, isDirectory: true) }
     public func manifest(_ id: String) -> URL { run(id).appendingPathComponent("run.json") }
+    /// `runs/<run>/events.jsonl`: every event of the run, one JSON object per line.
+    public func events(_ id: String) -> URL { run(id).appendingPathComponent("events.jsonl") }
 
     /// `runs/<run>/<customer>/state.json`: the customer's workflows when the run finished.
     public func customerState(run: String, customer: String) -> URL {
