@@ -52,7 +52,7 @@ public struct CleanupObsolete: StageKind {
         if let reason = plan.skippedReason {
             warnings.append("cleanup skipped: \(reason)")
         } else if context.options.dryRun {
-            plan.skippedReason = "dry run"
+            plan.skippedReason = Self.dryRunReason
         } else if !obsolete.isEmpty {
             let trashDirectory = context.services.dataDirectory.trash
                 .appendingPathComponent(context.runID).appendingPathComponent(context.customer.id)
@@ -77,9 +77,15 @@ public struct CleanupObsolete: StageKind {
         ["obsolete": result.obsolete.count, "deleted": result.isApplied ? result.obsolete.count : 0]
     }
 
+    /// The reason a dry run records instead of deleting.
+    static let dryRunReason = "dry run"
+
     public static func summarize(_ result: Result, into summary: inout CustomerSummary) {
-        summary.set("deleted", "\(result.isApplied ? result.obsolete.count : 0)", order: 30)
-        if result.isApplied { summary.changes += result.obsolete.map { "- \($0.id) \($0.name)" } }
+        // A dry run shows what it would delete; a refused cleanup shows 0 (its warning says why).
+        let isDryRun = !result.isApplied && result.skippedReason == dryRunReason
+        let shown = result.isApplied || isDryRun ? result.obsolete.count : 0
+        summary.set("deleted", "\(shown)", order: 30)
+        if result.isApplied || isDryRun { summary.changes += result.obsolete.map { "- \($0.id) \($0.name)" } }
     }
 
     private func refusal(listing: FetchWorkflowPages.Result, plan: Result, context: StageContext, settings: Settings) -> String? {

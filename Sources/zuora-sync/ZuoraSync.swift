@@ -20,7 +20,7 @@ struct ZuoraSync: AsyncParsableCommand {
             """,
         subcommands: [
             RunCommand.self, ResumeCommand.self, SyncCommand.self, WorkCommand.self, JobsCommand.self, ScheduleCommand.self,
-            CustomersCommand.self, RunsCommand.self, InspectCommand.self,
+            CustomersCommand.self, RunsCommand.self, InspectCommand.self, ChangesCommand.self,
             ValidateCommand.self, DiffCommand.self, RebuildTasksCommand.self, TrashCommand.self,
             MockServerCommand.self, FixturesCommand.self,
         ]
