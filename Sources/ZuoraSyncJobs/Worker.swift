@@ -217,6 +217,9 @@ public struct Worker: Sendable {
             logger.error("job.move_failed", metadata: ["error": "\(error)"])
         }
         logger.info("job.finished", metadata: ["state": "\(job.state.rawValue)", "attempt": "\(job.attempts)"])
+        do { try MetricsFile.write(dataDirectory: dataDirectory) } catch {
+            logger.warning("metrics.write_failed", metadata: ["file": "\(dataDirectory.metricsFile.path)", "error": "\(error)"])
+        }
         if job.state == .failed {
             let notice = FailureNotice(
                 text: "zuora-sync: \(job.customer) failed for good after \(job.attempts) attempt(s) (\(pipeline?.name ?? job.pipelinePath)): \(error ?? "unknown error")",

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ZuoraSyncCore
 import ZuoraSyncEngine
+import ZuoraSyncJobs
 import ZuoraSyncStages
 
 /// Runs a pipeline in this process and prints the result: shared by `run`, `resume` and `sync --sync`.
@@ -32,6 +33,9 @@ enum RunReport {
     }
 
     private static func finish(_ manifest: RunManifest, global: GlobalOptions, json: Bool) throws {
+        do { try MetricsFile.write(dataDirectory: global.dataDirectory, customers: (try? global.loadCustomers().map(\.id)) ?? []) } catch {
+            global.logger.warning("metrics.write_failed", metadata: ["file": "\(global.dataDirectory.metricsFile.path)", "error": "\(error)"])
+        }
         try print(manifest, dataDirectory: global.dataDirectory, json: json)
         if manifest.status == .interrupted {
             FileHandle.standardError.write(Data("Interrupted. Finish the run with: zuora-sync resume \(manifest.id)\n".utf8))
