@@ -132,6 +132,11 @@ public struct PipelineRunner: Sendable {
                              sink: any RunEventSink) async -> CustomerResult {
         let reporter = EventReporter(sink: sink, clock: clock, run: manifest.id, customer: slug)
         let result = await runCustomerStages(slug: slug, manifest: manifest, configs: configs, store: store, reporter: reporter)
+        if !manifest.options.dryRun, result.status != .pending, result.status != .running {
+            do { try store.recordRun(Self.historyRow(result, manifest: manifest, at: clock.now())) } catch {
+                logger.error("run.history.write_failed", metadata: ["customer": "\(slug)", "error": "\(error)"])
+            }
+        }
         reporter.stage = result.failedStage
         switch result.status {
         case .succeeded:
@@ -274,6 +279,19 @@ public struct PipelineRunner: Sendable {
         result.finishedAt = finished
         if result.summary != nil { result.summary!.durationMilliseconds = Int(finished.timeIntervalSince(started) * 1000) }
         return result
+    }
+
+    /// The `runs` table row of a customer's result.
+    static func historyRow(_ result: CustomerResult, manifest: RunManifest, at now: Date) -> RunHistoryRow {
+        let changes = RunChange.all(in: [result])
+        let summary = result.summary
+        return RunHistoryRow(
+            runID: manifest.id, customerSlug: result.customer, pipeline: manifest.pipelineName, status: result.status.rawValue,
+            isDryRun: manifest.options.dryRun, startedAt: result.startedAt ?? manifest.startedAt, finishedAt: result.finishedAt ?? now,
+            workflows: summary?.workflows, tasks: summary?.tasks, created: changes.filter { $0.action == .created }.count,
+            updated: changes.filter { $0.action == .updated }.count, deleted: changes.filter { $0.action == .deleted }.count,
+            warnings: summary?.warnings ?? 0, requests: summary?.requests.requests ?? 0, retries: summary?.requests.retries ?? 0,
+            failedStage: result.failedStage, error: result.error)
     }
 
     /// A stage's commit marker, if there is one. A damaged marker is an error naming the file:

@@ -37,7 +37,12 @@ public struct RunChange: Sendable, Codable, Equatable {
 
     /// Every change of a run, customer by customer in the run's order.
     public static func all(in manifest: RunManifest, customer: String? = nil) -> [RunChange] {
-        manifest.results.filter { customer == nil || $0.customer == customer }.flatMap { result in
+        all(in: manifest.results.filter { customer == nil || $0.customer == customer })
+    }
+
+    /// Every change in these customer results.
+    public static func all(in results: [CustomerResult]) -> [RunChange] {
+        results.flatMap { result in
             (result.summary?.changes ?? []).compactMap { RunChange(customer: result.customer, line: $0) }
         }
     }

@@ -63,6 +63,11 @@ public struct CleanupObsolete: StageKind {
                 try CanonicalJSON.write(archive, to: trashDirectory.appendingPathComponent(SafeIdentifier.workflowFileName(id)))
             }
             try store.deleteWorkflows(customerSlug: context.customer.id, zuoraIDs: ids)
+            try store.recordChanges(obsolete.map { entry in
+                WorkflowChangeRow(runID: context.runID, customerSlug: context.customer.id, zuoraID: entry.id, name: entry.name, action: "deleted",
+                                  fields: [], exportSHA256Before: stored[entry.id]?.exportSHA256, exportSHA256After: nil,
+                                  changedAt: context.runStartedAt)
+            })
             plan.isApplied = true
             try context.services.snapshots.refresh(customerSlug: context.customer.id, store: store)
         } else {
