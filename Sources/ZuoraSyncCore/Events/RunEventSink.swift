@@ -13,11 +13,13 @@ public struct NoRunEvents: RunEventSink {
     public func emit(_ event: RunEvent) {}
 }
 
-/// Hands each event to several sinks, in order.
-public struct RunEventFanOut: RunEventSink {
+/// Hands each event to several sinks, one event at a time, so every sink sees the same order.
+public final class RunEventFanOut: RunEventSink, @unchecked Sendable {
+    // @unchecked: `emit` runs under `lock`; `sinks` never changes.
     public let sinks: [any RunEventSink]
+    private let lock = NSLock()
     public init(_ sinks: [any RunEventSink]) { self.sinks = sinks }
-    public func emit(_ event: RunEvent) { for sink in sinks { sink.emit(event) } }
+    public func emit(_ event: RunEvent) { lock.withLock { for sink in sinks { sink.emit(event) } } }
 }
 
 /// Keeps every event in memory; for tests.
