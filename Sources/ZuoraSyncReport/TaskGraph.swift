@@ -1,0 +1,200 @@
+import Foundation
+import Plot
+import ZuoraSyncStore
+
+/// Draws a workflow's task graph (tasks as boxes, linkages as arrows) as inline SVG.
+public protocol TaskGraphRenderer: Sendable {
+    /// The graph as a page node, or nil when this renderer cannot draw it (the next one is tried).
+    func render(tasks: [TaskOverview], linkages: [LinkageOverview]) -> PageNode?
+    /// Shown under the graph: what laid it out.
+    var name: String { get }
+}
+
+/// The label of a task in a graph: its name (or id) and action type.
+enum TaskLabel {
+    static func title(_ task: TaskOverview) -> String { task.name ?? "task \(task.zuoraTaskID)" }
+    static func subtitle(_ task: TaskOverview) -> String { [task.actionType, task.object].compactMap { $0 }.joined(separator: " · ") }
+}
+
+/// Graphviz `dot -Tsvg`, when it is installed (Debian's `graphviz`). Labels are quoted for DOT;
+/// dot escapes them again in its SVG output.
+public struct GraphvizRenderer: TaskGraphRenderer {
+    public let dot: URL
+    public var name: String { "Graphviz dot" }
+
+    public init(dot: URL) { self.dot = dot }
+
+    /// The first `dot` on PATH, if any.
+    public static func find(path: String?) -> GraphvizRenderer? {
+        for folder in (path ?? "/usr/bin:/bin").split(separator: ":") {
+            let candidate = URL(fileURLWithPath: String(folder)).appendingPathComponent("dot")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return GraphvizRenderer(dot: candidate) }
+        }
+        return nil
+    }
+
+    public func render(tasks: [TaskOverview], linkages: [LinkageOverview]) -> PageNode? {
+        guard !tasks.isEmpty, let svg = try? run(source(tasks: tasks, linkages: linkages)),
+              let start = svg.range(of: "<svg") else { return nil }
+        return .raw(String(svg[start.lowerBound...]))
+    }
+
+    /// The DOT text of the graph.
+    func source(tasks: [TaskOverview], linkages: [LinkageOverview]) -> String {
+        var lines = ["digraph workflow {", "  graph [rankdir=TB, nodesep=0.35, ranksep=0.45, fontname=\"Helvetica\"];",
+                     "  node [shape=box, style=\"rounded,filled\", fillcolor=\"#f6f8fa\", color=\"#8c959f\", fontname=\"Helvetica\", fontsize=11];",
+                     "  edge [fontname=\"Helvetica\", fontsize=9, color=\"#57606a\"];"]
+        let known = Set(tasks.map(\.zuoraTaskID))
+        if linkages.contains(where: { $0.sourceTaskID == nil || !known.contains($0.sourceTaskID!) }) {
+            lines.append("  start [label=\"Start\", shape=circle, fillcolor=\"#dafbe1\", color=\"#1a7f37\"];")
+        }
+        for task in tasks {
+            let label = quote(TaskLabel.title(task) + "\n" + TaskLabel.subtitle(task))
+            lines.append("  t\(task.zuoraTaskID) [label=\(label)];")
+        }
+        for linkage in linkages {
+            guard let target = linkage.targetTaskID, known.contains(target) else { continue }
+            let source = linkage.sourceTaskID.flatMap { known.contains($0) ? "t\($0)" : nil } ?? "start"
+            let color = LayeredGraphRenderer.color(linkage.linkageType)
+            lines.append("  \(source) -> t\(target) [label=\(quote(linkage.linkageType)), color=\"\(color)\", fontcolor=\"\(color)\"];")
+        }
+        lines.append("}")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// A DOT string literal.
+    func quote(_ text: String) -> String {
+        "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n") + "\""
+    }
+
+    private func run(_ source: String) throws -> String {
+        let process = Process()
+        process.executableURL = dot
+        process.arguments = ["-Tsvg"]
+        let input = Pipe(), output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Write on a thread of its own while this one reads, so a large graph cannot deadlock the pipes.
+        let writer = Thread {
+            input.fileHandleForWriting.write(Data(source.utf8))
+            try? input.fileHandleForWriting.close()
+        }
+        writer.start()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw CocoaError(.fileReadUnknown) }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// The built-in layout, so every workflow page has a graph: tasks in layers by their longest path
+/// from a start (cycles broken), left to right within a layer, arrows coloured by linkage type.
+public struct LayeredGraphRenderer: TaskGraphRenderer {
+    public var name: String { "built-in layered layout" }
+    let boxWidth = 190.0, boxHeight = 46.0, columnGap = 28.0, rowGap = 54.0, margin = 16.0
+
+    public init() {}
+
+    static func color(_ linkageType: String) -> String {
+        switch linkageType.lowercased() {
+        case "success": return "#1a7f37"
+        case "failure": return "#cf222e"
+        default: return "#57606a"
+        }
+    }
+
+    /// Layer (row) of each task: longest path from the tasks nothing points at.
+    func layers(tasks: [TaskOverview], linkages: [LinkageOverview]) -> [Int64: Int] {
+        let ids = Set(tasks.map(\.zuoraTaskID))
+        var outgoing: [Int64: [Int64]] = [:]
+        var incoming: [Int64: Int] = Dictionary(uniqueKeysWithValues: ids.map { ($0, 0) })
+        for linkage in linkages {
+            guard let source = linkage.sourceTaskID, let target = linkage.targetTaskID, ids.contains(source), ids.contains(target),
+                  source != target else { continue }
+            outgoing[source, default: []].append(target)
+            incoming[target, default: 0] += 1
+        }
+        var layer: [Int64: Int] = [:]
+        var queue = tasks.map(\.zuoraTaskID).filter { incoming[$0] == 0 }
+        for id in queue { layer[id] = 0 }
+        var remaining = incoming
+        while !queue.isEmpty {
+            let id = queue.removeFirst()
+            for next in outgoing[id] ?? [] {
+                layer[next] = max(layer[next] ?? 0, (layer[id] ?? 0) + 1)
+                remaining[next, default: 1] -= 1
+                if remaining[next] == 0 { queue.append(next) }
+            }
+        }
+        // Tasks on a cycle: below everything placed so far.
+        let bottom = (layer.values.max() ?? -1) + 1
+        for task in tasks where layer[task.zuoraTaskID] == nil { layer[task.zuoraTaskID] = bottom }
+        return layer
+    }
+
+    public func render(tasks: [TaskOverview], linkages: [LinkageOverview]) -> PageNode? {
+        guard !tasks.isEmpty else { return nil }
+        let layerOf = layers(tasks: tasks, linkages: linkages)
+        var rows: [Int: [TaskOverview]] = [:]
+        for task in tasks { rows[layerOf[task.zuoraTaskID] ?? 0, default: []].append(task) }
+        let widest = rows.values.map(\.count).max() ?? 1
+        let width = margin * 2 + Double(widest) * boxWidth + Double(widest - 1) * columnGap
+        let height = margin * 2 + Double(rows.count) * boxHeight + Double(max(0, rows.count - 1)) * rowGap
+        var position: [Int64: (x: Double, y: Double)] = [:]
+        for (row, items) in rows {
+            let rowWidth = Double(items.count) * boxWidth + Double(items.count - 1) * columnGap
+            let left = (width - rowWidth) / 2
+            for (index, task) in items.enumerated() {
+                position[task.zuoraTaskID] = (left + Double(index) * (boxWidth + columnGap), margin + Double(row) * (boxHeight + rowGap))
+            }
+        }
+        func number(_ value: Double) -> String { String(format: "%.1f", value) }
+        var nodes: [PageNode] = [
+            Markup.attribute("xmlns", "http://www.w3.org/2000/svg"),
+            Markup.attribute("viewBox", "0 0 \(number(width)) \(number(height))"),
+            Markup.attribute("width", number(width)), Markup.attribute("height", number(height)),
+            Markup.attribute("role", "img"), Markup.attribute("aria-label", "task graph"),
+            Markup.element("defs", Markup.element("marker", Markup.attribute("id", "arrow"), Markup.attribute("viewBox", "0 0 10 10"),
+                                                  Markup.attribute("refX", "10"), Markup.attribute("refY", "5"),
+                                                  Markup.attribute("markerWidth", "7"), Markup.attribute("markerHeight", "7"),
+                                                  Markup.attribute("orient", "auto-start-reverse"),
+                                                  Markup.element("path", Markup.attribute("d", "M 0 0 L 10 5 L 0 10 z"),
+                                                                 Markup.attribute("fill", "#57606a")))),
+        ]
+        for linkage in linkages {
+            guard let source = linkage.sourceTaskID.flatMap({ position[$0] }), let target = linkage.targetTaskID.flatMap({ position[$0] }) else { continue }
+            let x1 = source.x + boxWidth / 2, y1 = source.y + boxHeight
+            let x2 = target.x + boxWidth / 2, y2 = target.y
+            let color = Self.color(linkage.linkageType)
+            let path = y2 > y1 ? "M \(number(x1)) \(number(y1)) C \(number(x1)) \(number(y1 + rowGap / 2)), \(number(x2)) \(number(y2 - rowGap / 2)), \(number(x2)) \(number(y2))"
+                : "M \(number(x1)) \(number(y1)) C \(number(x1 + boxWidth)) \(number(y1 + rowGap)), \(number(x2 + boxWidth)) \(number(y2 - rowGap)), \(number(x2)) \(number(y2))"
+            nodes.append(Markup.element("path", Markup.attribute("d", path), Markup.attribute("fill", "none"), Markup.attribute("stroke", color),
+                                        Markup.attribute("stroke-width", "1.4"), Markup.attribute("marker-end", "url(#arrow)"),
+                                        Markup.element("title", Markup.text(linkage.linkageType))))
+            nodes.append(Markup.element("text", Markup.attribute("x", number((x1 + x2) / 2 + 4)), Markup.attribute("y", number((y1 + y2) / 2)),
+                                        Markup.attribute("fill", color), Markup.attribute("font-size", "10"), Markup.text(linkage.linkageType)))
+        }
+        for task in tasks {
+            guard let at = position[task.zuoraTaskID] else { continue }
+            nodes.append(Markup.element("g", Markup.cls("task"),
+                Markup.element("rect", Markup.attribute("x", number(at.x)), Markup.attribute("y", number(at.y)),
+                               Markup.attribute("width", number(boxWidth)), Markup.attribute("height", number(boxHeight)),
+                               Markup.attribute("rx", "6"), Markup.attribute("fill", "#f6f8fa"), Markup.attribute("stroke", "#8c959f")),
+                Markup.element("text", Markup.attribute("x", number(at.x + 8)), Markup.attribute("y", number(at.y + 19)),
+                               Markup.attribute("font-size", "12"), Markup.attribute("font-weight", "600"), Markup.attribute("fill", "#1f2328"),
+                               Markup.text(Self.clip(TaskLabel.title(task), to: 26))),
+                Markup.element("text", Markup.attribute("x", number(at.x + 8)), Markup.attribute("y", number(at.y + 36)),
+                               Markup.attribute("font-size", "10"), Markup.attribute("fill", "#57606a"),
+                               Markup.text(Self.clip(TaskLabel.subtitle(task), to: 32))),
+                Markup.element("title", Markup.text("\(TaskLabel.title(task)) (\(task.zuoraTaskID))"))))
+        }
+        return Markup.element("svg", nodes)
+    }
+
+    static func clip(_ text: String, to length: Int) -> String {
+        text.count <= length ? text : String(text.prefix(length - 1)) + "…"
+    }
+}
