@@ -70,7 +70,8 @@ enum Markup {
             .head(
                 .meta(.charset(.utf8)),
                 .meta(.name("viewport"), .content("width=device-width, initial-scale=1")),
-                .title(title),
+                // Not Plot's `.title`, which adds og:/twitter: meta tags whose content it does not escape.
+                .element(named: "title", nodes: [.text(title)]),
                 .style(ReportStyle.css)
             ),
             .body(

@@ -51,6 +51,15 @@ enum ReportStyle {
             });
             counter.textContent = String(shown);
           }
+          // A link may preset the filters: customers/acme.html#action=Email&status=Active&q=invoice
+          location.hash.replace(/^#/, '').split('&').forEach(function (pair) {
+            var parts = pair.split('=');
+            var value = decodeURIComponent(parts.slice(1).join('=') || '');
+            if (parts[0] === 'q') { search.value = value; }
+            if (parts[0] === 'action') { selects[0].value = value; }
+            if (parts[0] === 'priority') { selects[1].value = value; }
+            if (parts[0] === 'status') { selects[2].value = value; }
+          });
           search.addEventListener('input', apply);
           selects.forEach(function (select) { select.addEventListener('change', apply); });
           apply();
