@@ -82,6 +82,7 @@ public struct FetchWorkflowPages: StageKind {
                 incompleteReason = "page \(page) returned \(data.count) of \(pageSize) workflows but announced a next page: the listing shifted while paging"
             }
         }
+        context.progress(page, of: page, unit: "pages")   // the last count always reaches the display
         if !isComplete {
             incompleteReason = "stopped at the page cap (max_pages \(settings.maxPages)) before the last page"
         }
