@@ -23,8 +23,10 @@ public struct ReportWriter: Sendable {
         self.dataDirectory = dataDirectory
         self.output = output ?? dataDirectory.report
         self.clock = clock
+        // Laid-out graphs are cached beside the site (`.graphs/`), so dot runs only for new graphs.
+        let cache = (output ?? dataDirectory.report).appendingPathComponent(".graphs", isDirectory: true)
         self.graphRenderers = graphRenderers
-            ?? ([GraphvizRenderer.find(path: environment["PATH"])].compactMap { $0 } + [LayeredGraphRenderer()])
+            ?? ([GraphvizRenderer.find(path: environment["PATH"], cache: cache)].compactMap { $0 } + [LayeredGraphRenderer()])
     }
 
     /// What was written.
@@ -34,10 +36,13 @@ public struct ReportWriter: Sendable {
         public var index: String
     }
 
-    /// Writes the whole site.
-    /// - Parameter runID: the run the report is about (its changes are shown on the overview); default the newest.
+    /// Writes the site.
+    /// - Parameters:
+    ///   - runID: the run the report is about (its changes are shown on the overview); default the newest.
+    ///   - onlyCustomers: write the customer and workflow pages of these customers only (the
+    ///     write-report stage refreshes its own customer); the overview, jobs and runs always.
     @discardableResult
-    public func write(store: Store, runID: String? = nil) throws -> Summary {
+    public func write(store: Store, runID: String? = nil, onlyCustomers: Set<String>? = nil) throws -> Summary {
         let generatedAt = Timestamp.format(clock.now())
         let manifests = Array(dataDirectory.manifests().prefix(runLimit))
         let focus = runID.flatMap { id in manifests.first { $0.id == id } ?? (try? dataDirectory.loadManifest(id)) } ?? manifests.first
@@ -58,7 +63,7 @@ public struct ReportWriter: Sendable {
         try emit("runs.html", RunsPage(manifests: manifests, dataDirectory: dataDirectory).render(generatedAt: generatedAt))
         var workflowCount = 0
         let objects = ObjectStore(dataDirectory: dataDirectory.root)
-        for customer in customers {
+        for customer in customers where onlyCustomers?.contains(customer.slug) ?? true {
             let workflows = try store.workflowOverviews(customerSlug: customer.slug)
             let customerHistory = history.filter { $0.customerSlug == customer.slug }
             try emit("customers/\(customer.slug).html",

@@ -1,5 +1,6 @@
 import Foundation
 import Plot
+import ZuoraSyncCore
 import ZuoraSyncStore
 
 /// Draws a workflow's task graph (tasks as boxes, linkages as arrows) as inline SVG.
@@ -20,23 +21,37 @@ enum TaskLabel {
 /// dot escapes them again in its SVG output.
 public struct GraphvizRenderer: TaskGraphRenderer {
     public let dot: URL
+    /// Where laid-out graphs are kept by the hash of their DOT text, so an unchanged workflow does
+    /// not run `dot` again (nil: no cache).
+    public var cache: URL?
     public var name: String { "Graphviz dot" }
 
-    public init(dot: URL) { self.dot = dot }
+    public init(dot: URL, cache: URL? = nil) {
+        self.dot = dot
+        self.cache = cache
+    }
 
     /// The first `dot` on PATH, if any.
-    public static func find(path: String?) -> GraphvizRenderer? {
+    public static func find(path: String?, cache: URL? = nil) -> GraphvizRenderer? {
         for folder in (path ?? "/usr/bin:/bin").split(separator: ":") {
             let candidate = URL(fileURLWithPath: String(folder)).appendingPathComponent("dot")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return GraphvizRenderer(dot: candidate) }
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return GraphvizRenderer(dot: candidate, cache: cache) }
         }
         return nil
     }
 
     public func render(tasks: [TaskOverview], linkages: [LinkageOverview]) -> PageNode? {
-        guard !tasks.isEmpty, let svg = try? run(source(tasks: tasks, linkages: linkages)),
-              let start = svg.range(of: "<svg") else { return nil }
-        return .raw(String(svg[start.lowerBound...]))
+        guard !tasks.isEmpty else { return nil }
+        let text = source(tasks: tasks, linkages: linkages)
+        let cached = cache?.appendingPathComponent(Digest.sha256Hex(Data(text.utf8)) + ".svg")
+        if let cached, let svg = try? String(contentsOf: cached, encoding: .utf8) { return .raw(svg) }
+        guard let output = try? run(text), let start = output.range(of: "<svg") else { return nil }
+        let svg = String(output[start.lowerBound...])
+        if let cached {
+            try? FileManager.default.createDirectory(at: cached.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try? AtomicFile.write(Data(svg.utf8), to: cached, durable: false)
+        }
+        return .raw(svg)
     }
 
     /// The DOT text of the graph.

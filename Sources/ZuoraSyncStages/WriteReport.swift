@@ -4,9 +4,9 @@ import ZuoraSyncEngine
 import ZuoraSyncReport
 
 /// Writes the static HTML report (`report/index.html` and the pages beside it) from the store and
-/// the run files, for pipelines that add it at the end. Every customer's part of the run brings
-/// the whole site up to date; writes are atomic and only where a page changed, and one report is
-/// written at a time in a process. A dry run writes nothing.
+/// the run files, for pipelines that add it at the end. Each customer's part of the run refreshes
+/// its own customer and workflow pages and the shared pages (overview, jobs, runs); writes are
+/// atomic, and one report is written at a time in a process. A dry run writes nothing.
 public struct WriteReport: StageKind {
     public static let name = "write-report"
     public static var inputs: [any StageKind.Type] { [SaveWorkflows.self] }
@@ -42,7 +42,7 @@ public struct WriteReport: StageKind {
         let data = context.services.dataDirectory
         let writer = ReportWriter(dataDirectory: data, output: data.root.appendingPathComponent(settings.out, isDirectory: true),
                                   clock: context.services.clock, environment: ProcessEnvironment.current())
-        let summary = try Self.gate.withLock { try writer.write(store: context.services.store, runID: context.runID) }
+        let summary = try Self.gate.withLock { try writer.write(store: context.services.store, runID: context.runID, onlyCustomers: [context.customer.id]) }
         return StageOutput(Result(pages: summary.pages, workflows: summary.workflows, index: "\(settings.out)/index.html"))
     }
 

@@ -149,6 +149,16 @@ struct RunEventCommandLineTests {
         #expect(logged.split(separator: "\n").map(String.init) == lines)
     }
 
+    @Test func workWithJSONPrintsTheEventsOfEachJob() async throws {
+        #expect(try await zuoraSync(["sync", "--all", "--pipeline", TestWorkspace.pipelinePath]).exitCode == 0)
+        let work = try await zuoraSync(["work", "--stop-when-empty", "--json"])
+        #expect(work.exitCode == 0, "\(work.stderr)")
+        let events = try work.stdout.split(separator: "\n").map { try RunEvent.parse(line: String($0)) }
+        #expect(events.filter { $0.event == .runStarted }.count == 2, "one run per queued job")
+        #expect(events.filter { $0.event == .customerFinished }.compactMap(\.customer).sorted() == ["globex", "initech"])
+        #expect(!work.stdout.contains("attempt 1/"), "no job lines among the JSON events")
+    }
+
     @Test func aNonTerminalGetsPlainLinesPerStage() async throws {
         let result = try await zuoraSync(["run", "--all", "--pipeline", TestWorkspace.pipelinePath])
         #expect(result.exitCode == 0, "\(result.stderr)")

@@ -80,6 +80,23 @@ struct StatusTests {
         #expect(report.problems.contains { $0.kind == "interrupted-run" && $0.action == "zuora-sync resume \(interrupted.id)" })
     }
 
+    @Test func aLockHeldForHoursNeedsAttention() async throws {
+        let clock = ManualClock()
+        try await workspace.sync(["initech"], clock: clock)
+        let lock = try CustomerLock.acquire(customer: "initech", in: workspace.data, now: clock.now())
+        defer { lock.release() }
+        let check = HealthCheck(dataDirectory: workspace.data)
+        let soon = check.check(customers: ["initech"], pipelines: [], now: clock.now().addingTimeInterval(60))
+        #expect(soon.isHealthy, "a lock held for a minute is a run at work")
+        let later = check.check(customers: ["initech"], pipelines: [], now: clock.now().addingTimeInterval(7 * 3600))
+        let problem = try #require(later.problems.first { $0.kind == "stale-lock" })
+        #expect(problem.customer == "initech")
+        #expect(problem.message.contains("pid \(getpid())"))
+        lock.release()
+        #expect(check.check(customers: ["initech"], pipelines: [], now: clock.now().addingTimeInterval(7 * 3600)).isHealthy,
+                "a lock file nobody holds is no problem")
+    }
+
     @Test func versionNamesLibcurlAndSQLite() async throws {
         let result = try await CommandLineRunner.run(["--version"], in: workspace.root)
         #expect(result.exitCode == 0)
