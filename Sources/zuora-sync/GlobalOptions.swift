@@ -76,11 +76,11 @@ struct GlobalOptions: ParsableArguments {
         LoggingSystem.bootstrap { label in
             switch format {
             case .json:
-                var handler = JSONLogHandler(label: label)
+                var handler = JSONLogHandler(label: label, write: { StandardError.shared.write($0) })
                 handler.logLevel = level
                 return handler
             case .text:
-                var handler = StreamLogHandler.standardError(label: label)
+                var handler = TextLogHandler(label: label)
                 handler.logLevel = level
                 return handler
             }

@@ -7,26 +7,24 @@ import ZuoraSyncEngine
 /// finish, waits and failures, and a progress line per customer at most every `plainInterval`
 /// seconds. Times come from the clock seam.
 final class ProgressDisplay: RunEventSink, @unchecked Sendable {
-    // @unchecked: `board`, `drawnLines` and the throttling dates are only touched under `lock`.
+    // @unchecked: `board` and the throttling dates are only touched under `lock`.
     enum Mode { case live, plain }
 
     let mode: Mode
     let clock: any WallClock
     /// Seconds between progress lines of one customer in plain mode.
     let plainInterval: Double
-    private let write: @Sendable (String) -> Void
+    private let terminal: StandardError
     private let lock = NSLock()
     private var board = ProgressBoard()
-    private var drawnLines = 0
     private var lastDraw: Date?
     private var lastPlainProgress: [String: Date] = [:]
 
-    init(mode: Mode, clock: any WallClock, plainInterval: Double = 5,
-         write: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }) {
+    init(mode: Mode, clock: any WallClock, plainInterval: Double = 5, terminal: StandardError = .shared) {
         self.mode = mode
         self.clock = clock
         self.plainInterval = plainInterval
-        self.write = write
+        self.terminal = terminal
     }
 
     func emit(_ event: RunEvent) {
@@ -44,12 +42,9 @@ final class ProgressDisplay: RunEventSink, @unchecked Sendable {
         let isImportant = event.event != .progress && event.event != .retry
         if !isImportant, let lastDraw, now.timeIntervalSince(lastDraw) < 0.1 { return }
         lastDraw = now
-        let lines = board.render(now: now)
-        // Up to the first line drawn last time, clear to the end of the screen, draw again.
-        var text = drawnLines > 0 ? "\r\u{1B}[\(drawnLines)A\u{1B}[J" : ""
-        text += lines.joined(separator: "\n") + "\n"
-        drawnLines = lines.count
-        write(text)
+        terminal.drawBoard(board.render(now: now))
+        // The finished run's board stays on screen; what follows is printed below it.
+        if event.event == .runFinished { terminal.releaseBoard() }
     }
 
     private func printPlain(_ event: RunEvent, now: Date) {
@@ -63,6 +58,6 @@ final class ProgressDisplay: RunEventSink, @unchecked Sendable {
             if isDue { lastPlainProgress[customer] = now }
         }
         if event.event == .stageStarted, let customer = event.customer { lastPlainProgress[customer] = now }
-        if let line = board.plainLine(for: event, now: now, isProgressDue: isDue) { write(line + "\n") }
+        if let line = board.plainLine(for: event, now: now, isProgressDue: isDue) { terminal.write(line + "\n") }
     }
 }

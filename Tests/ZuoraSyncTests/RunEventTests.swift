@@ -169,4 +169,26 @@ struct RunEventCommandLineTests {
         #expect(!result.stderr.contains("\u{1B}["), "no terminal control codes when stderr is not a terminal")
         #expect(result.stdout.contains("Where to look next"))
     }
+
+    /// On a terminal (a pty from util-linux `script`): the board is redrawn in place, and log
+    /// lines are printed above it instead of tearing it.
+    @Test(.enabled(if: ExternalTools.find("script") != nil, "util-linux script is not installed: no pty to test the live display on"))
+    func aTerminalGetsTheBoardRedrawnInPlaceWithLogLinesAbove() async throws {
+        let script = try #require(ExternalTools.find("script"))
+        let command = ["TERM=xterm", CommandLineRunner.binary.path, "run", "--all", "--pipeline", TestWorkspace.pipelinePath,
+                       "--data-dir", workspace.data.root.path, "--fixtures", workspace.fixtures.path,
+                       "--customers", workspace.root.appendingPathComponent("customers.yaml").path].joined(separator: " ")
+        let result = try await ExternalTools.run(script, ["-q", "-e", "-c", command, "/dev/null"])
+        #expect(result.status == 0, "\(result.stdout)")
+        let output = result.stdout.replacingOccurrences(of: "\r", with: "")
+        #expect(output.contains("\u{1B}[J"), "the board is cleared and redrawn")
+        // The last board drawn, after the last erase: every customer finished.
+        let last = try #require(output.components(separatedBy: "\u{1B}[J").last)
+        #expect(last.hasPrefix("run "))
+        #expect(last.contains("globex    succeeded") && last.contains("pages 3  exports 123/123"))
+        // A warning was logged while the board was up: it is printed whole, then the board again.
+        let warning = try #require(output.components(separatedBy: "\u{1B}[J").first { $0.contains("stage.warning") })
+        #expect(warning.hasPrefix("20"), "the log line starts a line of its own")
+        #expect(warning.contains("[ZuoraSyncEngine] stage.warning\nrun "), "the board follows the log line")
+    }
 }
