@@ -222,6 +222,14 @@ struct CustomersCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Request a real token for each customer (the connection test).")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Customer id (default: all).") var id: String?
+        @Flag(help: "JSON output.") var json = false
+
+        /// `--json`: one entry per customer.
+        struct Entry: Encodable {
+            var id: String
+            var isOK: Bool
+            var message: String
+        }
 
         func run() async throws {
             global.bootstrapLogging()
@@ -229,11 +237,14 @@ struct CustomersCommand: AsyncParsableCommand {
             do {
                 let customers = try CustomerSelection.select(all: id == nil, ids: id.map { [$0] } ?? [], from: global.loadCustomers())
                 let transport = global.makeTransport(http: HTTPSettings())
+                var entries: [Entry] = []
                 for customer in customers {
                     let verdict = await ConnectionCheck.check(customer, transport: transport, environment: global.environment, logger: global.logger)
                     failed = failed || !verdict.isOK
-                    print("\(customer.id): \(verdict.isOK ? "ok" : "FAILED") — \(verdict.message)")
+                    entries.append(Entry(id: customer.id, isOK: verdict.isOK, message: verdict.message))
+                    if !json { print("\(customer.id): \(verdict.isOK ? "ok" : "FAILED") — \(verdict.message)") }
                 }
+                if json { FileHandle.standardOutput.write(try CanonicalJSON.encode(entries)) }
             } catch { throw ExitCodes.fail(error) }
             if failed { throw ExitCode(ExitCodes.customerFailed) }
         }

@@ -78,7 +78,10 @@ struct QueueCommandLineTests {
     }
 
     @Test func aWorkerKilledMidJobLeavesAJobAnotherWorkerFinishes() async throws {
-        let server = try MockServerProcess(fixtures: workspace.fixtures, latency: 120)
+        // 300 ms per request: the first worker needs several seconds for the exports, so the kill
+        // below lands mid-run even when the whole suite loads both cores (at 120 ms the run
+        // sometimes finished before this test's polling saw 20 exports, and was not resumed).
+        let server = try MockServerProcess(fixtures: workspace.fixtures, latency: 300)
         let customers = try customersFile("""
             customers:
               - {id: globex, base_url: "\(server.baseURL("globex"))", client_id: globex-client, client_secret: globex-demo-secret}

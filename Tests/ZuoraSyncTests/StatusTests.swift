@@ -133,5 +133,10 @@ struct StatusTests {
         let plans = try #require(try JSONValue.parse(Data(schedule.stdout.utf8)).arrayValue)
         #expect(plans.first?["schedule"]?.stringValue == "0 * * * *")
         #expect(plans.first?["nextRun"]?.stringValue != nil)
+        let validate = try await zuoraSync(["customers", "validate", "--json"])
+        #expect(validate.exitCode == 0, "\(validate.stderr)")
+        let verdicts = try #require(try JSONValue.parse(Data(validate.stdout.utf8)).arrayValue)
+        #expect(verdicts.map { $0["id"]?.stringValue } == ["globex", "initech"])
+        #expect(verdicts.allSatisfy { $0["isOK"]?.boolValue == true })
     }
 }
