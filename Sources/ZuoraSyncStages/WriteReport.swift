@@ -18,8 +18,7 @@ public struct WriteReport: StageKind {
         public init(reading settings: some SettingsReader) throws {
             out = try settings.string("out", default: "report") ?? "report"
             if out.hasPrefix("/") || out.split(separator: "/").contains("..") {
-                throw ConfigurationError(file: "", keyPath: "out",
-                                         message: "'\(out)' must be a folder inside the data directory (no leading / and no ..), e.g. report")
+                throw settings.invalid("out", "'\(out)' must be a folder inside the data directory (no leading / and no ..), e.g. report")
             }
         }
     }

@@ -125,7 +125,10 @@ struct ReportTests {
         #expect(manifest.result(for: "initech")?.summary?.stageCounts["write-report"]?["workflows"] == 6)
 
         let bad = text.replacingOccurrences(of: "out: site", with: "out: ../outside")
-        #expect(throws: ConfigurationError.self) { try PipelineLoader.parse(text: bad, file: "p.yaml", registry: BuiltInStages.registry) }
+        let error = #expect(throws: ConfigurationError.self) { try PipelineLoader.parse(text: bad, file: "p.yaml", registry: BuiltInStages.registry) }
+        let line = bad.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.contains("out: ../outside") }.map { $0 + 1 }
+        #expect(error?.description.hasPrefix("p.yaml:\(line ?? 0): stages[7].out: '../outside' must be a folder inside the data directory") == true,
+                "\(String(describing: error))")
     }
 
     @Test func theReportCommandWritesTheSiteAndNeedsAStore() async throws {
