@@ -152,14 +152,21 @@ public struct LayeredGraphRenderer: TaskGraphRenderer {
 
     public func render(tasks: [TaskOverview], linkages: [LinkageOverview]) -> PageNode? {
         guard !tasks.isEmpty else { return nil }
+        let known = Set(tasks.map(\.zuoraTaskID))
+        // Linkages from outside the workflow's tasks (the workflow's start) come from a Start node on top.
+        let startLinks = linkages.filter { link in
+            link.targetTaskID.map(known.contains) == true && (link.sourceTaskID.map { !known.contains($0) } ?? true)
+        }
+        let offset = startLinks.isEmpty ? 0 : 1
         let layerOf = layers(tasks: tasks, linkages: linkages)
         var rows: [Int: [TaskOverview]] = [:]
-        for task in tasks { rows[layerOf[task.zuoraTaskID] ?? 0, default: []].append(task) }
+        for task in tasks { rows[(layerOf[task.zuoraTaskID] ?? 0) + offset, default: []].append(task) }
+        if offset == 1 { rows[0] = [] }
         let widest = rows.values.map(\.count).max() ?? 1
         let width = margin * 2 + Double(widest) * boxWidth + Double(widest - 1) * columnGap
         let height = margin * 2 + Double(rows.count) * boxHeight + Double(max(0, rows.count - 1)) * rowGap
         var position: [Int64: (x: Double, y: Double)] = [:]
-        for (row, items) in rows {
+        for (row, items) in rows where !items.isEmpty {
             let rowWidth = Double(items.count) * boxWidth + Double(items.count - 1) * columnGap
             let left = (width - rowWidth) / 2
             for (index, task) in items.enumerated() {
@@ -179,8 +186,19 @@ public struct LayeredGraphRenderer: TaskGraphRenderer {
                                                   Markup.element("path", Markup.attribute("d", "M 0 0 L 10 5 L 0 10 z"),
                                                                  Markup.attribute("fill", "#57606a")))),
         ]
+        let start = (x: width / 2 - boxWidth / 2, y: margin)
+        if offset == 1 {
+            nodes.append(Markup.element("g", Markup.cls("start"),
+                Markup.element("ellipse", Markup.attribute("cx", number(width / 2)), Markup.attribute("cy", number(margin + boxHeight / 2)),
+                               Markup.attribute("rx", "34"), Markup.attribute("ry", number(boxHeight / 2)),
+                               Markup.attribute("fill", "#dafbe1"), Markup.attribute("stroke", "#1a7f37")),
+                Markup.element("text", Markup.attribute("x", number(width / 2)), Markup.attribute("y", number(margin + boxHeight / 2 + 4)),
+                               Markup.attribute("text-anchor", "middle"), Markup.attribute("font-size", "12"), Markup.text("Start"))))
+        }
         for linkage in linkages {
-            guard let source = linkage.sourceTaskID.flatMap({ position[$0] }), let target = linkage.targetTaskID.flatMap({ position[$0] }) else { continue }
+            let isFromStart = linkage.sourceTaskID.map { position[$0] == nil } ?? true
+            guard let source = isFromStart ? (offset == 1 ? start : nil) : linkage.sourceTaskID.flatMap({ position[$0] }),
+                  let target = linkage.targetTaskID.flatMap({ position[$0] }) else { continue }
             let x1 = source.x + boxWidth / 2, y1 = source.y + boxHeight
             let x2 = target.x + boxWidth / 2, y2 = target.y
             let color = Self.color(linkage.linkageType)

@@ -97,6 +97,7 @@ struct ReportTests {
         let svg = try #require(renderer.render(tasks: graph.tasks, linkages: graph.linkages)).render()
         #expect(svg.components(separatedBy: "<rect ").count - 1 == graph.tasks.count)
         #expect(svg.contains("marker-end=\"url(#arrow)\""))
+        #expect(svg.contains(">Start</text>"), "the workflow's start link comes from a Start node")
         // A cycle still gets a layer for every task.
         let cycle = [LinkageOverview(linkageType: "Success", sourceTaskID: 1, targetTaskID: 2),
                      LinkageOverview(linkageType: "Success", sourceTaskID: 2, targetTaskID: 1)]
