@@ -44,6 +44,19 @@ struct LogFormatTests {
         #expect(!result.stderr.contains("globex-demo-secret"))
     }
 
+    @Test func requestLogLinesCarryStatusAndAttemptAsNumbers() async throws {
+        let result = try await zuoraSync(["run", "--customer", "initech", "--pipeline", TestWorkspace.pipelinePath,
+                                          "--log-level", "debug", "--log-format", "json"])
+        #expect(result.exitCode == 0, "\(result.stderr)")
+        let request = try #require(try jsonLines(result.stderr).first {
+            $0["message"]?.stringValue == "zuora.request" && $0["call"]?.stringValue?.hasPrefix("GET /workflows") == true
+        })
+        #expect(request["http.status"] == .int(200))
+        #expect(request["attempt"] == .int(1))
+        #expect(request["customer"]?.stringValue == "initech")
+        #expect(!result.stderr.contains("initech-demo-secret") && !result.stderr.contains("Bearer"))
+    }
+
     @Test func theEnvironmentChoosesTheFormatAndTextStaysTheDefault() async throws {
         let json = try await zuoraSync(["run", "--customer", "initech", "--pipeline", TestWorkspace.pipelinePath, "-v"],
                                        environment: ["ZUORA_SYNC_LOG_FORMAT": "json"])
