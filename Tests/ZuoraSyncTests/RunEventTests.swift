@@ -192,3 +192,52 @@ struct RunEventCommandLineTests {
         #expect(warning.contains("[ZuoraSyncEngine] stage.warning\nrun "), "the board follows the log line")
     }
 }
+
+/// How the display paces its output, on a manual clock.
+@Suite("Progress pacing")
+struct ProgressPacingTests {
+    static let start = Date(timeIntervalSince1970: 1_767_225_600)
+
+    static func progress(_ done: Int, of total: Int, at seconds: Double) -> RunEvent {
+        var event = RunEvent(.progress, time: start.addingTimeInterval(seconds), run: "r1", customer: "globex", stage: "download-exports")
+        event.done = done
+        event.total = total
+        event.unit = "exports"
+        return event
+    }
+
+    @Test func plainLinesComeAtMostEveryFiveSecondsPerCustomer() {
+        let clock = ManualClock(Self.start)
+        var view = ProgressView(mode: .plain)
+        #expect(view.output(for: RunEvent(.runStarted, time: clock.now(), run: "r1"), now: clock.now()) != .none)
+        #expect(view.output(for: RunEvent(.stageStarted, time: clock.now(), run: "r1", customer: "globex", stage: "download-exports"), now: clock.now())
+                == .lines(["globex: download-exports started"]))
+        var printed: [String] = []
+        for second in stride(from: 0.5, through: 12, by: 0.5) {
+            clock.advance(seconds: 0.5)
+            if case .lines(let lines) = view.output(for: Self.progress(Int(second * 10), of: 200, at: second), now: clock.now()) { printed += lines }
+        }
+        #expect(printed == ["globex: download-exports 50/200 exports, 10.0/s, ETA 15 s", "globex: download-exports 100/200 exports, 10.0/s, ETA 10 s"])
+        // The last progress event is left to the stage's finish line.
+        #expect(view.output(for: Self.progress(200, of: 200, at: 20), now: clock.now().addingTimeInterval(8)) == .none)
+    }
+
+    @Test func liveFramesComeAtMostTenTimesASecondButAtOnceForStageChanges() {
+        var view = ProgressView(mode: .live)
+        #expect(view.output(for: RunEvent(.runStarted, time: Self.start, run: "r1"), now: Self.start) != .none)
+        #expect(view.output(for: Self.progress(1, of: 10, at: 0.01), now: Self.start.addingTimeInterval(0.01)) == .none)
+        guard case .frame(let lines, let isFinal) = view.output(for: Self.progress(2, of: 10, at: 0.2), now: Self.start.addingTimeInterval(0.2)) else {
+            Issue.record("a frame after 0.2 s")
+            return
+        }
+        #expect(!isFinal && lines.last?.contains("exports 2/10") == true)
+        let stage = RunEvent(.stageStarted, time: Self.start.addingTimeInterval(0.21), run: "r1", customer: "globex", stage: "save-workflows")
+        #expect(view.output(for: stage, now: Self.start.addingTimeInterval(0.21)) != .none)
+        let finished = RunEvent(.runFinished, time: Self.start.addingTimeInterval(0.22), run: "r1")
+        guard case .frame(_, let final) = view.output(for: finished, now: Self.start.addingTimeInterval(0.22)) else {
+            Issue.record("a last frame")
+            return
+        }
+        #expect(final)
+    }
+}
