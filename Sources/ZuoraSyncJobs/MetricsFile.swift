@@ -32,7 +32,7 @@ public enum MetricsFile {
         var lastRun: [String: CustomerResult] = [:]
         var lastSuccess: [String: Date] = [:]
         var lastSucceeded: [String: CustomerResult] = [:]
-        for manifest in manifests {
+        for manifest in manifests where !manifest.options.dryRun {
             for result in manifest.results where result.status != .pending {
                 if lastRun[result.customer] == nil { lastRun[result.customer] = result }
                 if result.status == .succeeded, lastSuccess[result.customer] == nil {

@@ -33,8 +33,11 @@ enum RunReport {
     }
 
     private static func finish(_ manifest: RunManifest, global: GlobalOptions, json: Bool) throws {
-        do { try MetricsFile.write(dataDirectory: global.dataDirectory, customers: (try? global.loadCustomers().map(\.id)) ?? []) } catch {
-            global.logger.warning("metrics.write_failed", metadata: ["file": "\(global.dataDirectory.metricsFile.path)", "error": "\(error)"])
+        // A dry run changes nothing outside its run directory, the metrics file included.
+        if !manifest.options.dryRun {
+            do { try MetricsFile.write(dataDirectory: global.dataDirectory, customers: (try? global.loadCustomers().map(\.id)) ?? []) } catch {
+                global.logger.warning("metrics.write_failed", metadata: ["file": "\(global.dataDirectory.metricsFile.path)", "error": "\(error)"])
+            }
         }
         try print(manifest, dataDirectory: global.dataDirectory, json: json)
         if manifest.status == .interrupted {

@@ -63,5 +63,11 @@ struct ChangeListTests {
         #expect(parsed["changes"]?.arrayValue?.map { $0["action"]?.stringValue } == ["deleted"])
         let text = try await zuoraSync(["changes", dry.id])
         #expect(text.stdout.hasPrefix("Run \(dry.id) would change 1 workflow(s):"))
+
+        // Through the binary too: a dry run writes no metrics file (nothing outside its run directory).
+        let cliDry = try await zuoraSync(["run", "--customer", "initech", "--pipeline", TestWorkspace.pipelinePath, "--dry-run"])
+        #expect(cliDry.exitCode == 0, "\(cliDry.stderr)")
+        #expect(cliDry.stdout.contains("Would change (dry run, 1):"))
+        #expect(!FileManager.default.fileExists(atPath: workspace.data.metricsFile.path))
     }
 }
