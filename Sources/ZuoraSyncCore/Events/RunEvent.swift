@@ -31,21 +31,37 @@ public struct RunEvent: Sendable, Codable, Equatable {
     /// Format of the event lines; raised when a field changes meaning.
     public static let schemaVersion = 1
 
+    /// What happened (`event`).
     public var event: Kind
+    /// When, from the run's clock (`time`, UTC ISO 8601 with milliseconds).
     public var time: Date
+    /// The run id (`run`).
     public var run: String
+    /// The customer, for events of one customer (`customer`).
     public var customer: String?
+    /// The stage id, for events inside a stage (`stage`).
     public var stage: String?
+    /// How something ended or began (`status`), see `Kind`.
     public var status: String?
+    /// Items done so far (`done`) in a `progress` event.
     public var done: Int?
+    /// Items in all (`total`): of a `progress` event when known; customers of `run.started`.
     public var total: Int?
+    /// What `done` and `total` count (`unit`): `pages`, `exports`.
     public var unit: String?
+    /// Figures (`counts`): a stage's, a customer's, or customers per status.
     public var counts: [String: Int]?
+    /// Text for people (`message`): a warning, an error (secrets removed), why a wait.
     public var message: String?
+    /// The Zuora call retried (`call`), e.g. `GET /workflows/12/export`; never a host or token.
     public var call: String?
+    /// The attempt that failed (`attempt`), from 1.
     public var attempt: Int?
+    /// The HTTP status that caused a retry (`http_status`).
     public var httpStatus: Int?
+    /// Seconds waited before the next try (`wait_seconds`).
     public var waitSeconds: Double?
+    /// How long it took (`duration_ms`).
     public var durationMilliseconds: Int?
 
     public init(_ event: Kind, time: Date, run: String, customer: String? = nil, stage: String? = nil) {
