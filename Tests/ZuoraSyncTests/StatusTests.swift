@@ -55,6 +55,10 @@ struct StatusTests {
         #expect(status.stdout.contains("→ zuora-sync jobs retry \(job.id)"))
         #expect(status.stdout.contains("last-run-failed: globex's last run"))
         #expect(!status.stdout.contains("Wr0ngSecretValue"))
+        // The worker rewrote the metrics after the job.
+        let metrics = try String(contentsOf: workspace.data.metricsFile, encoding: .utf8)
+        #expect(metrics.contains("zuora_sync_queue_jobs{state=\"failed\"} 1\n"))
+        #expect(metrics.contains("zuora_sync_last_run_success{customer=\"globex\"} 0\n"))
     }
 
     @Test func staleAndInterruptedRunsNeedAttention() async throws {
