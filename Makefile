@@ -7,7 +7,7 @@ PIPELINE ?= pipelines/sync-workflows.yaml
 # Options every command takes; they follow the subcommand.
 OPTS := --data-dir $(DATA) --customers $(CUSTOMERS)
 
-.PHONY: deps build demo test chaos sync resume inspect runs validate bench fixtures mock-server clean
+.PHONY: deps build demo test chaos sync resume inspect runs status report validate bench fixtures mock-server clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -41,6 +41,14 @@ inspect: build
 
 runs: build
 	$(BIN) runs $(OPTS)
+
+## Health check: exit 0 when all is well, 2 when something needs attention.
+status: build
+	$(BIN) status $(OPTS)
+
+## The static HTML report in $(DATA)/report/index.html.
+report: build
+	$(BIN) report $(OPTS)
 
 validate: build
 	$(BIN) validate $(PIPELINE) $(OPTS)

@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Layers, imports one way only (README "Architecture"):
-//   ZuoraSyncCore → ZuoraSyncHTTP → ZuoraAPI → ZuoraSyncStore → ZuoraSyncEngine → ZuoraSyncStages
+//   ZuoraSyncCore → ZuoraSyncHTTP → ZuoraAPI → ZuoraSyncStore → ZuoraSyncEngine → ZuoraSyncReport → ZuoraSyncStages
 //   → ZuoraSyncJobs → zuora-sync; ZuoraSyncMock (the only target linking FlyingFox) and
 //   ZuoraSyncTesting sit beside the stages for the demo, benchmarks and tests.
 let package = Package(
@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swhitty/FlyingFox.git", from: "0.27.1"),
+        .package(url: "https://github.com/JohnSundell/Plot.git", from: "0.14.0"),
     ],
     targets: [
         // libcurl behind small typed C functions.
@@ -44,8 +45,13 @@ let package = Package(
             "ZuoraSyncCore", "ZuoraSyncHTTP", "ZuoraAPI", "ZuoraSyncStore",
             .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams"),
         ]),
+        // The static HTML report (Plot for the HTML, no string-concatenated markup): overview,
+        // jobs, customers, workflows with task graphs, runs. Reads the store and the run files.
+        .target(name: "ZuoraSyncReport", dependencies: [
+            "ZuoraSyncCore", "ZuoraSyncStore", "ZuoraSyncEngine", .product(name: "Plot", package: "Plot"),
+        ]),
         // The built-in stage kinds, one file each, and their registry.
-        .target(name: "ZuoraSyncStages", dependencies: ["ZuoraSyncCore", "ZuoraAPI", "ZuoraSyncStore", "ZuoraSyncEngine"]),
+        .target(name: "ZuoraSyncStages", dependencies: ["ZuoraSyncCore", "ZuoraAPI", "ZuoraSyncStore", "ZuoraSyncEngine", "ZuoraSyncReport"]),
         // Queue, worker, scheduler, notifications.
         .target(name: "ZuoraSyncJobs", dependencies: [
             "ZuoraSyncCore", "ZuoraSyncHTTP", "ZuoraSyncEngine", "ZuoraSyncStages", .product(name: "Logging", package: "swift-log"),
@@ -64,7 +70,7 @@ let package = Package(
         .executableTarget(
             name: "zuora-sync",
             dependencies: [
-                "ZuoraSyncCore", "ZuoraSyncHTTP", "ZuoraAPI", "ZuoraSyncStore", "ZuoraSyncEngine", "ZuoraSyncStages",
+                "ZuoraSyncCore", "ZuoraSyncHTTP", "ZuoraAPI", "ZuoraSyncStore", "ZuoraSyncEngine", "ZuoraSyncReport", "ZuoraSyncStages",
                 "ZuoraSyncJobs", "ZuoraSyncMock", "CCurl",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -74,7 +80,7 @@ let package = Package(
         .testTarget(
             name: "ZuoraSyncTests",
             dependencies: [
-                "ZuoraSyncCore", "ZuoraSyncHTTP", "ZuoraAPI", "ZuoraSyncStore", "ZuoraSyncEngine", "ZuoraSyncStages",
+                "ZuoraSyncCore", "ZuoraSyncHTTP", "ZuoraAPI", "ZuoraSyncStore", "ZuoraSyncEngine", "ZuoraSyncReport", "ZuoraSyncStages",
                 "ZuoraSyncJobs", "ZuoraSyncMock", "ZuoraSyncTesting",
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
                 .product(name: "FlyingFox", package: "FlyingFox"), .product(name: "FlyingSocks", package: "FlyingFox"),

@@ -11,10 +11,21 @@ else
   missing+=(libcurl4-openssl-dev libssl-dev libsqlite3-dev)
 fi
 command -v sqlite3 >/dev/null 2>&1 || missing+=(sqlite3)
-[ ${#missing[@]} -eq 0 ] && exit 0
-echo "Installing build dependencies: ${missing[*]}" >&2
-sudo=""
-[ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && sudo="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq "${missing[@]}"
+# Test tooling: the report's task graphs (dot), the report checked in a real browser, and the
+# metrics file checked by Prometheus' own Python parser.
+command -v dot >/dev/null 2>&1 || missing+=(graphviz)
+command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || missing+=(chromium)
+command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-pip)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "Installing build and test dependencies: ${missing[*]}" >&2
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq "${missing[@]}"
+fi
+if ! python3 -c 'import prometheus_client' >/dev/null 2>&1; then
+  echo "Installing prometheus_client (Python) for the metrics test" >&2
+  python3 -m pip install -q prometheus_client 2>/dev/null || python3 -m pip install -q --break-system-packages prometheus_client \
+    || echo "could not install prometheus_client: the metrics test will say so" >&2
+fi

@@ -57,9 +57,13 @@ public actor ConcurrencyLimiter {
     }
 
     /// Reads `RateLimit-Remaining` / `RateLimit-Reset`: when nothing remains, pause until the reset.
-    public func observe(remaining: String?, reset: String?) {
+    /// - Returns: the pause in seconds when this response started one.
+    @discardableResult
+    public func observe(remaining: String?, reset: String?) -> Double? {
         guard let remaining = remaining.flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) }), remaining <= 0,
-              let reset = reset.flatMap({ Double($0.trimmingCharacters(in: .whitespaces)) }), reset > 0 else { return }
-        pausedUntil = clock.now().addingTimeInterval(min(reset, 3600))
+              let reset = reset.flatMap({ Double($0.trimmingCharacters(in: .whitespaces)) }), reset > 0 else { return nil }
+        let pause = min(reset, 3600)
+        pausedUntil = clock.now().addingTimeInterval(pause)
+        return pause
     }
 }

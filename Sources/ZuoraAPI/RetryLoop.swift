@@ -23,11 +23,14 @@ public struct RetryLoop: Sendable {
     public var policy: RetryPolicy
     public var clock: any WallClock
     public var logger: Logger
+    /// Told about each request, retry and `Retry-After` wait (run events, request counts).
+    public var events: EventReporter?
 
-    public init(policy: RetryPolicy, clock: any WallClock, logger: Logger) {
+    public init(policy: RetryPolicy, clock: any WallClock, logger: Logger, events: EventReporter? = nil) {
         self.policy = policy
         self.clock = clock
         self.logger = logger
+        self.events = events
     }
 
     /// The default reading of a status: 2xx accepted, the retryable ones retried, others failed.
@@ -60,6 +63,7 @@ public struct RetryLoop: Sendable {
             try Task.checkCancellation()
             let started = clock.now()
             let response: HTTPResponse
+            events?.countRequest()
             do {
                 response = try await send(attempt)
             } catch let error as HTTPTransportError {
@@ -71,7 +75,9 @@ public struct RetryLoop: Sendable {
                     throw ZuoraError(kind: error.kind == .responseTooLarge ? .responseTooLarge : error.isRetryable ? .unavailable : .httpStatus, call: call,
                                      message: redact("no response after \(attempt) attempt(s): \(error)", secrets: secrets))
                 }
-                try await clock.sleep(seconds: policy.backoff(afterAttempt: attempt))
+                let wait = policy.backoff(afterAttempt: attempt)
+                events?.retry(call: call, attempt: attempt, status: nil, message: redact(error.description, secrets: secrets), wait: wait)
+                try await clock.sleep(seconds: wait)
                 continue
             }
             CrashPoints.hit()
@@ -105,6 +111,8 @@ public struct RetryLoop: Sendable {
                 logger.info("zuora.request.retry", metadata: [
                     "call": "\(call)", "http.status": "\(status)", "attempt": "\(attempt)", "wait_ms": "\(Int(wait * 1000))",
                 ])
+                events?.retry(call: call, attempt: attempt, status: status, message: nil, wait: wait)
+                if let retryAfter { events?.wait(seconds: retryAfter, reason: "Retry-After from \(call)") }
                 try await clock.sleep(seconds: wait)
             }
         }

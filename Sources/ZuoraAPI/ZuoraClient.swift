@@ -15,10 +15,12 @@ public final class ZuoraClient: Sendable {
     private let clock: any WallClock
     private let logger: Logger
     private let limits: HTTPSettings
+    private let events: EventReporter?
 
     public init(customer: CustomerConfig, tokens: TokenProvider, transport: any HTTPTransport, policy: RetryPolicy,
-                concurrency: Int, clock: any WallClock, logger: Logger, limits: HTTPSettings = HTTPSettings()) {
+                concurrency: Int, clock: any WallClock, logger: Logger, limits: HTTPSettings = HTTPSettings(), events: EventReporter? = nil) {
         self.limits = limits
+        self.events = events
         self.customer = customer
         self.tokens = tokens
         self.transport = transport
@@ -60,7 +62,7 @@ public final class ZuoraClient: Sendable {
         let url = URL(string: customer.baseURL.absoluteString + path + (query.map { "?\($0)" } ?? ""))!
         var token: AccessToken?
         var refreshedToken = false
-        let loop = RetryLoop(policy: policy, clock: clock, logger: logger)
+        let loop = RetryLoop(policy: policy, clock: clock, logger: logger, events: events)
         return try await loop.perform(call: call, send: { _ in
             let current = try await tokens.token()
             token = current
@@ -75,7 +77,9 @@ public final class ZuoraClient: Sendable {
                 request.maxResponseBytes = maxBytes
                 let response = try await transport.send(request)
                 await limiter.release()
-                await limiter.observe(remaining: response.header("RateLimit-Remaining"), reset: response.header("RateLimit-Reset"))
+                if let pause = await limiter.observe(remaining: response.header("RateLimit-Remaining"), reset: response.header("RateLimit-Reset")) {
+                    events?.wait(seconds: pause, reason: "RateLimit-Remaining 0 on \(call)")
+                }
                 return response
             } catch {
                 await limiter.release()

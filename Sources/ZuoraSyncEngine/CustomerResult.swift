@@ -31,6 +31,10 @@ public struct CustomerSummary: Sendable, Codable, Equatable {
     public var changes: [String] = []
     /// Whether every export was refreshed in this run (the daily full pass).
     public var refreshedEveryExport = false
+    /// The counts of each stage that ran, by stage kind (as in `commit.json`), for metrics and reports.
+    public var stageCounts: [String: [String: Int]] = [:]
+    /// Zuora requests, retries, 429s and waits of this customer's client in this pass.
+    public var requests = RequestTally()
 
     public init() {}
 
@@ -54,6 +58,8 @@ public struct CustomerSummary: Sendable, Codable, Equatable {
         columns = try c.decodeIfPresent([SummaryColumn].self, forKey: .columns) ?? []
         changes = try c.decodeIfPresent([String].self, forKey: .changes) ?? []
         refreshedEveryExport = try c.decodeIfPresent(Bool.self, forKey: .refreshedEveryExport) ?? false
+        stageCounts = try c.decodeIfPresent([String: [String: Int]].self, forKey: .stageCounts) ?? [:]
+        requests = try c.decodeIfPresent(RequestTally.self, forKey: .requests) ?? RequestTally()
     }
 }
 

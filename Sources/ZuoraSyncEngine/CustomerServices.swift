@@ -16,6 +16,8 @@ public final class CustomerServices: @unchecked Sendable {
     public let clock: any WallClock
     public let random: RandomSource
     public let logger: Logger
+    /// Events of this customer's part of the run (progress, retries, waits) and its request counts.
+    public let events: EventReporter
     let transport: any HTTPTransport
     let environment: [String: String]
     let pipeline: PipelineDefinition
@@ -25,7 +27,8 @@ public final class CustomerServices: @unchecked Sendable {
 
     public init(customer: CustomerConfig, store: Store, dataDirectory: DataDirectory, clock: any WallClock, random: RandomSource = .system,
                 logger: Logger, transport: any HTTPTransport, environment: [String: String], pipeline: PipelineDefinition,
-                tokenCache: TokenCache?) {
+                tokenCache: TokenCache?, events: EventReporter? = nil) {
+        self.events = events ?? EventReporter.silent(clock: clock)
         self.customer = customer
         self.store = store
         self.snapshots = SnapshotWriter(dataDirectory: dataDirectory.root)
@@ -54,7 +57,7 @@ public final class CustomerServices: @unchecked Sendable {
         let tokens = TokenProvider(customer: customer, secret: secret, transport: transport, clock: clock, cache: tokenCache,
                                    policy: policy, logger: logger)
         let client = ZuoraClient(customer: customer, tokens: tokens, transport: transport, policy: policy,
-                                 concurrency: pipeline.client.concurrency, clock: clock, logger: logger, limits: pipeline.http)
+                                 concurrency: pipeline.client.concurrency, clock: clock, logger: logger, limits: pipeline.http, events: events)
         return lock.withLock {
             if let existing = cachedClient { return existing }
             cachedClient = client

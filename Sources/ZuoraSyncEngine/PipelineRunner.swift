@@ -18,10 +18,14 @@ public struct PipelineRunner: Sendable {
     public var environment: [String: String]
     /// Makes run ids; tests pin it for golden files.
     public var makeRunID: @Sendable (Date) -> String
+    /// Who watches the run (progress display, `--events`); every run also appends its events to
+    /// `runs/<run-id>/events.jsonl`.
+    public var events: any RunEventSink
 
     public init(dataDirectory: DataDirectory, registry: StageRegistry, transport: any HTTPTransport, clock: any WallClock = SystemClock(),
                 random: RandomSource = .system, logger: Logger = Logger(label: "zuora-sync"), environment: [String: String],
-                makeRunID: (@Sendable (Date) -> String)? = nil) {
+                makeRunID: (@Sendable (Date) -> String)? = nil, events: any RunEventSink = NoRunEvents()) {
+        self.events = events
         self.dataDirectory = dataDirectory
         self.registry = registry
         self.transport = transport
@@ -76,10 +80,18 @@ public struct PipelineRunner: Sendable {
         }
         sweepTemporaryFiles(manifest)
         let journal = try RunJournal(manifest: manifest, url: dataDirectory.manifest(manifest.id))
+        let eventLog = RunEventLog(url: dataDirectory.events(manifest.id))
+        defer { eventLog.close() }
+        let sink = RunEventFanOut([eventLog, events])
         let options = manifest.options
         let store = options.dryRun ? try Store.openForReading(url: dataDirectory.storeFile) : try Store(url: dataDirectory.storeFile)
         let pending = manifest.customers.filter { manifest.result(for: $0)?.status != .succeeded }
         let limit = manifest.pipeline.customerConcurrency
+        var startedEvent = RunEvent(.runStarted, time: clock.now(), run: manifest.id)
+        startedEvent.total = pending.count
+        startedEvent.status = manifest.passes > 1 ? "resumed" : "started"
+        startedEvent.message = "pipeline \(manifest.pipelineName), pass \(manifest.passes)"
+        sink.emit(startedEvent)
 
         await withTaskGroup(of: Void.self) { group in
             var running = 0
@@ -90,7 +102,7 @@ public struct PipelineRunner: Sendable {
                 }
                 running += 1
                 group.addTask {
-                    let result = await runCustomer(slug: slug, manifest: manifest, configs: configs, store: store)
+                    let result = await runCustomer(slug: slug, manifest: manifest, configs: configs, store: store, sink: sink)
                     do { try await journal.setResult(result) } catch {
                         logger.error("run.journal.write_failed", metadata: ["customer": "\(slug)", "error": "\(error)"])
                     }
@@ -108,6 +120,11 @@ public struct PipelineRunner: Sendable {
             }
         }
         let final = await journal.manifest
+        var finishedEvent = RunEvent(.runFinished, time: clock.now(), run: final.id)
+        finishedEvent.status = final.status.rawValue
+        finishedEvent.durationMilliseconds = final.finishedAt.map { Int($0.timeIntervalSince(final.startedAt) * 1000) }
+        finishedEvent.counts = Dictionary(grouping: final.results, by: { $0.status.rawValue }).mapValues(\.count)
+        sink.emit(finishedEvent)
         logger.info("run.finished", metadata: ["run": "\(final.id)", "status": "\(final.status.rawValue)"])
         return final
     }
@@ -129,7 +146,38 @@ public struct PipelineRunner: Sendable {
         }
     }
 
-    private func runCustomer(slug: String, manifest: RunManifest, configs: [CustomerConfig], store: Store) async -> CustomerResult {
+    private func runCustomer(slug: String, manifest: RunManifest, configs: [CustomerConfig], store: Store,
+                             sink: any RunEventSink) async -> CustomerResult {
+        let reporter = EventReporter(sink: sink, clock: clock, run: manifest.id, customer: slug)
+        let result = await runCustomerStages(slug: slug, manifest: manifest, configs: configs, store: store, reporter: reporter)
+        if !manifest.options.dryRun, result.status != .pending, result.status != .running {
+            do { try store.recordRun(Self.historyRow(result, manifest: manifest, at: clock.now())) } catch {
+                logger.error("run.history.write_failed", metadata: ["customer": "\(slug)", "error": "\(error)"])
+            }
+        }
+        reporter.stage = result.failedStage
+        switch result.status {
+        case .succeeded:
+            reporter.emit(.customerFinished) { event in
+                event.status = result.status.rawValue
+                event.durationMilliseconds = result.summary?.durationMilliseconds
+                if let summary = result.summary {
+                    event.counts = ["workflows": summary.workflows, "tasks": summary.tasks, "warnings": summary.warnings,
+                                    "changes": summary.changes.count, "requests": summary.requests.requests,
+                                    "retries": summary.requests.retries]
+                }
+            }
+        default:
+            reporter.emit(.customerFailed) { event in
+                event.status = result.status.rawValue
+                event.message = result.error
+            }
+        }
+        return result
+    }
+
+    private func runCustomerStages(slug: String, manifest: RunManifest, configs: [CustomerConfig], store: Store,
+                                   reporter: EventReporter) async -> CustomerResult {
         var result = CustomerResult(customer: slug, status: .running)
         let started = clock.now()
         result.startedAt = started
@@ -151,7 +199,7 @@ public struct PipelineRunner: Sendable {
         let services = CustomerServices(
             customer: customer, store: store, dataDirectory: dataDirectory, clock: clock, random: random, logger: customerLogger,
             transport: transport, environment: environment, pipeline: manifest.pipeline,
-            tokenCache: options.dryRun ? nil : TokenCache(dataDirectory: dataDirectory.root))
+            tokenCache: options.dryRun ? nil : TokenCache(dataDirectory: dataDirectory.root), events: reporter)
         var currentStage: StageDefinition?
         do {
             let lock = try CustomerLock.acquire(customer: slug, in: dataDirectory, now: started)
@@ -168,8 +216,13 @@ public struct PipelineRunner: Sendable {
                 let fingerprint = try Self.fingerprint(definition, customer: customer, options: options, previous: previousFingerprint)
                 let commitURL = directory.appendingPathComponent(StageFiles.commit)
                 let existing = try Self.readCommit(at: commitURL)
+                reporter.stage = definition.id
                 if let existing, existing.fingerprint == fingerprint {
                     customerLogger.info("stage.already_committed", metadata: ["stage": "\(definition.id)"])
+                    reporter.emit(.stageFinished) { event in
+                        event.status = "already-committed"
+                        event.counts = existing.counts.isEmpty ? nil : existing.counts
+                    }
                     completed.append((kind, directory, existing))
                 } else {
                     if existing != nil {
@@ -178,6 +231,7 @@ public struct PipelineRunner: Sendable {
                     }
                     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
                     let stageStarted = clock.now()
+                    reporter.emit(.stageStarted)
                     let context = StageContext(runID: manifest.id, runStartedAt: manifest.startedAt, customer: customer, stageID: definition.id,
                                                options: options, directory: directory, services: services, earlierStages: earlier, cache: cache)
                     let reader = StoredSettingsReader(values: definition.settings, source: "\(dataDirectory.manifest(manifest.id).path): stage '\(definition.id)'")
@@ -190,6 +244,12 @@ public struct PipelineRunner: Sendable {
                     try AtomicFile.writeIfChanged(try CanonicalJSON.encode(commit), to: commitURL)
                     for warning in record.warnings {
                         customerLogger.warning("stage.warning", metadata: ["stage": "\(definition.id)", "warning": "\(warning)"])
+                        reporter.emit(.warning) { $0.message = warning }
+                    }
+                    reporter.emit(.stageFinished) { event in
+                        event.status = commit.status.rawValue
+                        event.counts = commit.counts.isEmpty ? nil : commit.counts
+                        event.durationMilliseconds = commit.durationMilliseconds
                     }
                     customerLogger.info("stage.committed", metadata: ["stage": "\(definition.id)", "duration_ms": "\(commit.durationMilliseconds)"])
                     completed.append((kind, directory, commit))
@@ -201,6 +261,8 @@ public struct PipelineRunner: Sendable {
             var summary = CustomerSummary()
             for stage in completed { try stage.kind.summarize(stage.directory, &summary) }
             summary.warnings = completed.reduce(0) { $0 + $1.commit.warnings.count }
+            for stage in completed { summary.stageCounts[stage.kind.name] = stage.commit.counts }
+            summary.requests = reporter.tally
             let totals = try store.counts(customerSlug: customer.id)
             summary.workflows = totals.workflows
             summary.tasks = totals.tasks

@@ -50,9 +50,9 @@ public enum RunSummaryFormatter {
         }
         let changes = manifest.results.flatMap { result in (result.summary?.changes ?? []).map { "  \(result.customer): \($0)" } }
         if !changes.isEmpty {
-            text += "\nChanged in this run (\(changes.count)):\n"
+            text += manifest.options.dryRun ? "\nWould change (dry run, \(changes.count)):\n" : "\nChanged in this run (\(changes.count)):\n"
             text += changes.prefix(20).joined(separator: "\n") + "\n"
-            if changes.count > 20 { text += "  … and \(changes.count - 20) more (zuora-sync inspect \(manifest.id))\n" }
+            if changes.count > 20 { text += "  … and \(changes.count - 20) more (zuora-sync changes \(manifest.id))\n" }
         }
         let root = dataDirectory.root.path
         text += """

@@ -50,6 +50,15 @@ public struct StageContext: Sendable {
     /// Where a stage writes a file of its own (a plan, pages).
     public func file(_ name: String) -> URL { directory.appendingPathComponent(name) }
 
+    /// Reports events of this stage (progress, warnings) without knowing who watches.
+    public var events: EventReporter { services.events }
+
+    /// Tells watchers how far the stage is: `done` of `total` (nil when unknown) in `unit`
+    /// (`pages`, `exports`). Cheap to call often: events are thinned out by time.
+    public func progress(_ done: Int, of total: Int?, unit: String) {
+        services.events.progress(done, of: total, unit: unit)
+    }
+
     public var logger: Logger {
         var logger = services.logger
         logger[metadataKey: "stage"] = "\(stageID)"

@@ -27,6 +27,8 @@ public struct Worker: Sendable {
     public var heartbeatClock: any WallClock = SystemClock()
     /// Overrides the pipeline's `jobs.lease_seconds` (tests, `work --lease-seconds`).
     public var leaseSeconds: Double?
+    /// Who watches the runs this worker starts (progress display, `work --events`).
+    public var events: any RunEventSink = NoRunEvents()
     /// This worker's identity in leases.
     public let owner = RandomSource.system.hex(digits: 32)
 
@@ -124,7 +126,7 @@ public struct Worker: Sendable {
             job.lease = lease(seconds: leaseLength)
             try queue.update(job)
             let runner = PipelineRunner(dataDirectory: dataDirectory, registry: registry, transport: makeTransport(definition.http), clock: clock, logger: jobLogger,
-                                        environment: environment, makeRunID: { _ in runID })
+                                        environment: environment, makeRunID: { _ in runID }, events: events)
             let heartbeatJob = job
             let pipelinePath = job.pipelinePath
             let manifest = try await withThrowingTaskGroup(of: RunManifest?.self) { group in
@@ -215,6 +217,9 @@ public struct Worker: Sendable {
             logger.error("job.move_failed", metadata: ["error": "\(error)"])
         }
         logger.info("job.finished", metadata: ["state": "\(job.state.rawValue)", "attempt": "\(job.attempts)"])
+        do { try MetricsFile.write(dataDirectory: dataDirectory) } catch {
+            logger.warning("metrics.write_failed", metadata: ["file": "\(dataDirectory.metricsFile.path)", "error": "\(error)"])
+        }
         if job.state == .failed {
             let notice = FailureNotice(
                 text: "zuora-sync: \(job.customer) failed for good after \(job.attempts) attempt(s) (\(pipeline?.name ?? job.pipelinePath)): \(error ?? "unknown error")",

@@ -4,7 +4,7 @@ import ZuoraSyncEngine
 public enum BuiltInStages {
     public static let kinds: [any StageKind.Type] = [
         ValidateCredentials.self, OAuthToken.self, FetchWorkflowPages.self, DownloadExports.self,
-        SaveWorkflows.self, ExtractTasks.self, CleanupObsolete.self,
+        SaveWorkflows.self, ExtractTasks.self, CleanupObsolete.self, WriteReport.self,
     ]
 
     /// A registry of the built-in kinds; add your own with `adding(_:)`.

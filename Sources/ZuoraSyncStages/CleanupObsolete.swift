@@ -58,11 +58,20 @@ public struct CleanupObsolete: StageKind {
                 let trashDirectory = context.services.dataDirectory.trash
                     .appendingPathComponent(context.runID).appendingPathComponent(context.customer.id)
                 let ids = plan.obsolete.map(\.id)
-                // Archived before anything is deleted; a resumed attempt keeps the archives it wrote.
-                for archive in try store.archiveWorkflows(customerSlug: context.customer.id, zuoraIDs: ids) {
+                // Archived and recorded in the history before anything is deleted; a resumed attempt
+                // keeps the archives and history rows it wrote for rows already gone.
+                let archives = try store.archiveWorkflows(customerSlug: context.customer.id, zuoraIDs: ids)
+                for archive in archives {
                     guard let id = archive.workflow["zuora_id"]?.intValue else { continue }
                     try CanonicalJSON.write(archive, to: trashDirectory.appendingPathComponent(SafeIdentifier.workflowFileName(id)))
                 }
+                try store.recordChanges(archives.compactMap { archive in
+                    guard let id = archive.workflow["zuora_id"]?.intValue else { return nil }
+                    return WorkflowChangeRow(runID: context.runID, customerSlug: context.customer.id, zuoraID: id,
+                                             name: archive.workflow["name"]?.stringValue ?? "", action: "deleted", fields: [],
+                                             exportSHA256Before: archive.workflow["export_sha256"]?.stringValue, exportSHA256After: nil,
+                                             changedAt: context.runStartedAt)
+                })
                 try store.deleteWorkflows(customerSlug: context.customer.id, zuoraIDs: ids)
                 try context.services.snapshots.refresh(customerSlug: context.customer.id, store: store)
             }
@@ -72,8 +81,6 @@ public struct CleanupObsolete: StageKind {
         return StageOutput(plan, warnings: warnings,
                            status: plan.isApplied ? .committed : (context.options.dryRun ? .dryRun : .skipped))
     }
-
-    static let dryRunReason = "dry run"
 
     private func makePlan(_ context: StageContext, settings: Settings) throws -> Result {
         let listing = try context.result(of: FetchWorkflowPages.self)
@@ -94,9 +101,15 @@ public struct CleanupObsolete: StageKind {
         ["obsolete": result.obsolete.count, "deleted": result.isApplied ? result.obsolete.count : 0]
     }
 
+    /// The reason a dry run records instead of deleting.
+    static let dryRunReason = "dry run"
+
     public static func summarize(_ result: Result, into summary: inout CustomerSummary) {
-        summary.set("deleted", "\(result.isApplied ? result.obsolete.count : 0)", order: 30)
-        if result.isApplied { summary.changes += result.obsolete.map { "- \($0.id) \($0.name)" } }
+        // A dry run shows what it would delete; a refused cleanup shows 0 (its warning says why).
+        let isDryRun = !result.isApplied && result.skippedReason == dryRunReason
+        let shown = result.isApplied || isDryRun ? result.obsolete.count : 0
+        summary.set("deleted", "\(shown)", order: 30)
+        if result.isApplied || isDryRun { summary.changes += result.obsolete.map { "- \($0.id) \($0.name)" } }
     }
 
     private func refusal(listing: FetchWorkflowPages.Result, plan: Result, context: StageContext, settings: Settings) -> String? {

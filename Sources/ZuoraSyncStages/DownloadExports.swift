@@ -89,8 +89,10 @@ public struct DownloadExports: StageKind {
                 return true
             }
             for _ in 0..<inFlight where !addNext() { break }
+            context.progress(0, of: targets.count, unit: "exports")
             while let outcome = try await group.next() {
                 outcomes.append(outcome)
+                context.progress(outcomes.count, of: targets.count, unit: "exports")
                 _ = addNext()
             }
         }

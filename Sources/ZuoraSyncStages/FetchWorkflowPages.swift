@@ -81,6 +81,7 @@ public struct FetchWorkflowPages: StageKind {
                     workflows[workflow.id] = workflow
                 }
             }
+            context.progress(page, of: nil, unit: "pages")
             let next = body["pagination"]?["next_page"]?.stringValue
             if data.isEmpty || next == nil || next!.isEmpty {
                 isComplete = true
@@ -90,6 +91,7 @@ public struct FetchWorkflowPages: StageKind {
                 incompleteReason = "page \(page) returned \(data.count) of \(pageSize) workflows but announced a next page: the listing shifted while paging"
             }
         }
+        context.progress(page, of: page, unit: "pages")   // the last count always reaches the display
         if !isComplete {
             incompleteReason = "stopped at the page cap (max_pages \(settings.maxPages)) before the last page"
         }

@@ -22,6 +22,8 @@ public struct SaveWorkflows: StageKind {
             public var exportSHA256: String?
             /// What differs from the stored row (`name`, `status`, `version`, `updatedAt`, `export`).
             public var changedFields: [String]
+            /// The stored export's hash before this run (nil: none yet). Absent in plans of older runs.
+            public var previousExportSHA256: String?
         }
         public var formatVersion = Plan.currentFormatVersion
         public var items: [Item]
@@ -102,6 +104,11 @@ public struct SaveWorkflows: StageKind {
             plan.isApplied = true
             try CanonicalJSON.write(plan, to: planFile)
             try context.services.snapshots.refresh(customerSlug: context.customer.id, store: store)
+            try store.recordChanges(plan.items.filter { $0.action != .unchanged }.map { item in
+                WorkflowChangeRow(runID: context.runID, customerSlug: context.customer.id, zuoraID: item.listed.id, name: item.listed.name,
+                                  action: item.action.rawValue, fields: item.changedFields, exportSHA256Before: item.previousExportSHA256,
+                                  exportSHA256After: item.exportSHA256 ?? item.previousExportSHA256, changedAt: context.runStartedAt)
+            })
         }
         // plan.json holds every workflow; result.json only what changed.
         return StageOutput(Result(plan: plan), status: context.options.dryRun ? .dryRun : .committed)
@@ -125,7 +132,7 @@ public struct SaveWorkflows: StageKind {
         let items = listing.workflows.map { listed -> Plan.Item in
             let sha = hashes[listed.id]
             guard let existing = stored[listed.id] else {
-                return Plan.Item(listed: listed, action: .created, exportSHA256: sha, changedFields: [])
+                return Plan.Item(listed: listed, action: .created, exportSHA256: sha, changedFields: [], previousExportSHA256: nil)
             }
             var changed: [String] = []
             if existing.name != listed.name { changed.append("name") }
@@ -133,7 +140,8 @@ public struct SaveWorkflows: StageKind {
             if existing.version != listed.activeVersion { changed.append("version") }
             if existing.updatedOn != listed.updatedAt { changed.append("updatedAt") }
             if let sha, sha != existing.exportSHA256 { changed.append("export") }
-            return Plan.Item(listed: listed, action: changed.isEmpty ? .unchanged : .updated, exportSHA256: sha, changedFields: changed)
+            return Plan.Item(listed: listed, action: changed.isEmpty ? .unchanged : .updated, exportSHA256: sha, changedFields: changed,
+                             previousExportSHA256: existing.exportSHA256)
         }
         return Plan(items: items, isApplied: false)
     }

@@ -80,6 +80,59 @@ enum StoreSchema {
                 UPDATE workflows SET tasks_export_sha256 = export_sha256;
                 """)
         }
+        // Run history: one row per run and customer, one per workflow a run created, updated or
+        // deleted; and the views an analyst joins by hand otherwise. Append-only: never edit an earlier migration.
+        migrator.registerMigration("v2-history") { db in
+            try db.execute(sql: """
+                CREATE TABLE runs (
+                    run_id TEXT NOT NULL,
+                    customer_slug TEXT NOT NULL,
+                    pipeline TEXT NOT NULL,
+                    status TEXT NOT NULL CHECK (status IN ('succeeded', 'failed', 'interrupted')),
+                    is_dry_run INTEGER NOT NULL DEFAULT 0,
+                    started_at TEXT NOT NULL,
+                    finished_at TEXT NOT NULL,
+                    duration_ms INTEGER NOT NULL,
+                    workflows INTEGER,
+                    tasks INTEGER,
+                    created INTEGER NOT NULL DEFAULT 0,
+                    updated INTEGER NOT NULL DEFAULT 0,
+                    deleted INTEGER NOT NULL DEFAULT 0,
+                    warnings INTEGER NOT NULL DEFAULT 0,
+                    requests INTEGER NOT NULL DEFAULT 0,
+                    retries INTEGER NOT NULL DEFAULT 0,
+                    failed_stage TEXT,
+                    error TEXT,
+                    PRIMARY KEY (run_id, customer_slug)
+                );
+                CREATE INDEX runs_customer_finished ON runs(customer_slug, finished_at);
+                CREATE TABLE workflow_changes (
+                    id INTEGER PRIMARY KEY,
+                    run_id TEXT NOT NULL,
+                    customer_slug TEXT NOT NULL,
+                    zuora_id INTEGER NOT NULL,
+                    name TEXT NOT NULL,
+                    action TEXT NOT NULL CHECK (action IN ('created', 'updated', 'deleted')),
+                    fields TEXT NOT NULL DEFAULT '[]',
+                    export_sha256_before TEXT,
+                    export_sha256_after TEXT,
+                    changed_at TEXT NOT NULL,
+                    UNIQUE (run_id, customer_slug, zuora_id, action)
+                );
+                CREATE INDEX workflow_changes_workflow ON workflow_changes(customer_slug, zuora_id);
+                CREATE VIEW task_details AS
+                    SELECT c.slug AS customer_slug, w.zuora_id AS workflow_zuora_id, w.name AS workflow_name,
+                           w.status AS workflow_status, t.*
+                    FROM tasks t JOIN workflows w ON w.id = t.workflow_id JOIN customers c ON c.id = w.customer_id;
+                CREATE VIEW linkage_details AS
+                    SELECT c.slug AS customer_slug, w.zuora_id AS workflow_zuora_id, w.name AS workflow_name,
+                           l.linkage_type, l.source_workflow_id, l.source_task_id, s.name AS source_task_name,
+                           l.target_task_id, t.name AS target_task_name, l.id AS linkage_id
+                    FROM linkages l JOIN workflows w ON w.id = l.workflow_id JOIN customers c ON c.id = w.customer_id
+                    LEFT JOIN tasks s ON s.workflow_id = l.workflow_id AND s.zuora_task_id = l.source_task_id
+                    LEFT JOIN tasks t ON t.workflow_id = l.workflow_id AND t.zuora_task_id = l.target_task_id;
+                """)
+        }
         return migrator
     }
 }

@@ -21,6 +21,8 @@ public final class StageHarness: @unchecked Sendable {
     public var runID = "20260101T000000Z-test00"
     public var transport: any HTTPTransport
     public var pipeline = PipelineDefinition(name: "harness", stages: [])
+    /// Every event the stages run here reported (progress, retries, waits), in order.
+    public let events = RecordedRunEvents()
     private var earlier: [String: URL] = [:]
     private var index = 0
 
@@ -57,7 +59,9 @@ public final class StageHarness: @unchecked Sendable {
         logger.logLevel = .critical
         let services = CustomerServices(customer: customer, store: store, dataDirectory: dataDirectory, clock: clock,
                                         random: .seeded(1), logger: logger, transport: transport, environment: [:],
-                                        pipeline: pipeline, tokenCache: nil)
+                                        pipeline: pipeline, tokenCache: nil,
+                                        events: EventReporter(sink: events, clock: clock, run: runID, customer: customer.id))
+        services.events.stage = K.name
         let context = StageContext(runID: runID, runStartedAt: clock.now(), customer: customer, stageID: K.name, options: options,
                                    directory: directory, services: services, earlierStages: earlier)
         let typed = try K.Settings(reading: StoredSettingsReader(values: settings, source: "test settings"))

@@ -24,6 +24,9 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error (default: warning).")
     var logLevel: String?
 
+    @Option(name: .customLong("log-format"), help: "text or json: JSON lines with typed fields (default: $ZUORA_SYNC_LOG_FORMAT or text).")
+    var logFormat: String?
+
     @Flag(name: [.customShort("v"), .customLong("verbose")], help: "Log progress (same as --log-level info).")
     var verbose = false
 
@@ -46,19 +49,41 @@ struct GlobalOptions: ParsableArguments {
         return try CustomersLoader.load(path: customersPath)
     }
 
+    /// How log lines are written.
+    enum LogFormat: String, CaseIterable {
+        case text, json
+    }
+
+    /// `--log-format`, else `ZUORA_SYNC_LOG_FORMAT`, else text.
+    var resolvedLogFormat: LogFormat {
+        (logFormat ?? environment["ZUORA_SYNC_LOG_FORMAT"]).flatMap { LogFormat(rawValue: $0.lowercased()) } ?? .text
+    }
+
     func validate() throws {
         if let logLevel, Logger.Level(rawValue: logLevel) == nil {
             throw ValidationError("unknown --log-level '\(logLevel)'; use one of trace, debug, info, notice, warning, error, critical.")
         }
+        if let format = logFormat ?? environment["ZUORA_SYNC_LOG_FORMAT"], LogFormat(rawValue: format.lowercased()) == nil {
+            let origin = logFormat != nil ? "--log-format" : "ZUORA_SYNC_LOG_FORMAT"
+            throw ValidationError("unknown \(origin) '\(format)'; use text or json.")
+        }
     }
 
-    /// Sends log lines to stderr at the chosen level; only the executable does this.
+    /// Sends log lines to stderr at the chosen level and format; only the executable does this.
     func bootstrapLogging() {
         let level = logLevel.flatMap(Logger.Level.init(rawValue:)) ?? (verbose ? .info : .warning)
+        let format = resolvedLogFormat
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+            switch format {
+            case .json:
+                var handler = JSONLogHandler(label: label, write: { StandardError.shared.write($0) })
+                handler.logLevel = level
+                return handler
+            case .text:
+                var handler = TextLogHandler(label: label)
+                handler.logLevel = level
+                return handler
+            }
         }
     }
 

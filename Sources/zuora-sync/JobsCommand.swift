@@ -125,10 +125,24 @@ struct ScheduleCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Each pipeline's schedule and next due time.")
         @OptionGroup var global: GlobalOptions
         @Option(name: .customLong("pipeline")) var pipelines: [String] = []
+        @Flag(help: "JSON output.") var json = false
+
+        /// `--json`: one entry per pipeline.
+        struct Entry: Encodable {
+            var pipeline: String
+            var schedule: String
+            var nextRun: Date?
+            var lastEnqueuedSlot: Date?
+        }
 
         func run() throws {
             do {
                 let plans = try Scheduler(dataDirectory: global.dataDirectory).plans(pipelines: try ScheduleCommand.pipelines(pipelines))
+                if json {
+                    let entries = plans.map { Entry(pipeline: $0.pipelinePath, schedule: $0.schedule, nextRun: $0.nextRun, lastEnqueuedSlot: $0.lastEnqueuedSlot) }
+                    FileHandle.standardOutput.write(try CanonicalJSON.encode(entries))
+                    return
+                }
                 print(RunSummaryFormatter.table(["pipeline", "schedule", "next due (UTC)", "last enqueued"], plans.map {
                     [$0.pipelinePath, $0.schedule, $0.nextRun.map(Timestamp.format) ?? "-", $0.lastEnqueuedSlot.map(Timestamp.format) ?? "never"]
                 }))
@@ -173,12 +187,30 @@ struct CustomersCommand: AsyncParsableCommand {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Id, name, base URL, last sync and result.")
         @OptionGroup var global: GlobalOptions
+        @Flag(help: "JSON output.") var json = false
+
+        /// `--json`: one entry per customer (no secret, only where it comes from).
+        struct Entry: Encodable {
+            var id: String
+            var name: String
+            var baseURL: String
+            var lastSyncedAt: String?
+            var lastResult: String?
+        }
 
         func run() throws {
             do {
                 let customers = try global.loadCustomers()
                 let store = FileManager.default.fileExists(atPath: global.dataDirectory.storeFile.path) ? try Store(readingOnly: global.dataDirectory.storeFile) : nil
                 let status = try store?.customerStatuses() ?? [:]
+                if json {
+                    let entries = customers.map {
+                        Entry(id: $0.id, name: $0.name, baseURL: $0.baseURL.absoluteString, lastSyncedAt: status[$0.id]?.lastSyncedAt,
+                              lastResult: status[$0.id]?.lastResult)
+                    }
+                    FileHandle.standardOutput.write(try CanonicalJSON.encode(entries))
+                    return
+                }
                 print(RunSummaryFormatter.table(["id", "name", "base url", "last sync", "last result"], customers.map { customer in
                     [customer.id, customer.name, customer.baseURL.absoluteString, status[customer.id]?.lastSyncedAt ?? "never", status[customer.id]?.lastResult ?? "-"]
                 }))
@@ -190,6 +222,14 @@ struct CustomersCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Request a real token for each customer (the connection test).")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Customer id (default: all).") var id: String?
+        @Flag(help: "JSON output.") var json = false
+
+        /// `--json`: one entry per customer.
+        struct Entry: Encodable {
+            var id: String
+            var isOK: Bool
+            var message: String
+        }
 
         func run() async throws {
             global.bootstrapLogging()
@@ -197,11 +237,14 @@ struct CustomersCommand: AsyncParsableCommand {
             do {
                 let customers = try CustomerSelection.select(all: id == nil, ids: id.map { [$0] } ?? [], from: global.loadCustomers())
                 let transport = global.makeTransport(http: HTTPSettings())
+                var entries: [Entry] = []
                 for customer in customers {
                     let verdict = await ConnectionCheck.check(customer, transport: transport, environment: global.environment, logger: global.logger)
                     failed = failed || !verdict.isOK
-                    print("\(customer.id): \(verdict.isOK ? "ok" : "FAILED") — \(verdict.message)")
+                    entries.append(Entry(id: customer.id, isOK: verdict.isOK, message: verdict.message))
+                    if !json { print("\(customer.id): \(verdict.isOK ? "ok" : "FAILED") — \(verdict.message)") }
                 }
+                if json { FileHandle.standardOutput.write(try CanonicalJSON.encode(entries)) }
             } catch { throw ExitCodes.fail(error) }
             if failed { throw ExitCode(ExitCodes.customerFailed) }
         }

@@ -16,7 +16,8 @@ struct ResumeCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Run id (see `zuora-sync runs`).") var runID: String?
-    @Flag(help: "Print the run manifest as JSON.") var json = false
+    @Flag(help: "Print one JSON event per line instead of the table (same as --events).") var json = false
+    @OptionGroup var display: DisplayOptions
 
     func run() async throws {
         global.bootstrapLogging()
@@ -25,7 +26,7 @@ struct ResumeCommand: AsyncParsableCommand {
                 print("Nothing to resume: every run in \(global.dataDirectory.root.path) finished.")
                 return
             }
-            try await RunReport.resume(global, runID: runID, json: json)
+            try await RunReport.resume(global, runID: runID, json: json, display: display)
         } catch let exit as ExitCode {
             throw exit
         } catch {

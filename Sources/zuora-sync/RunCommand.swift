@@ -19,7 +19,8 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Every customer in the customers file.") var all = false
     @Option(name: .customLong("customer"), help: "A customer id (repeatable).") var customers: [String] = []
     @OptionGroup var runOptions: RunOptionFlags
-    @Flag(help: "Print the run manifest as JSON instead of the table.") var json = false
+    @Flag(help: "Print one JSON event per line instead of the table (same as --events).") var json = false
+    @OptionGroup var display: DisplayOptions
 
     func validate() throws {
         guard all != !customers.isEmpty else { throw ValidationError("Choose --all or one or more --customer ID.") }
@@ -31,7 +32,7 @@ struct RunCommand: AsyncParsableCommand {
             let definition = try PipelineLoader.load(path: pipeline, registry: BuiltInStages.registry)
             let selected = try CustomerSelection.select(all: all, ids: customers, from: global.loadCustomers())
             try await RunReport.runNow(global, definition: definition, pipelinePath: pipeline, customers: selected,
-                                       options: runOptions.options, json: json)
+                                       options: runOptions.options, json: json, display: display)
         } catch let exit as ExitCode {
             throw exit
         } catch {

@@ -2,36 +2,43 @@ import ArgumentParser
 import Foundation
 import ZuoraSyncCore
 import ZuoraSyncEngine
+import ZuoraSyncJobs
 import ZuoraSyncStages
 
 /// Runs a pipeline in this process and prints the result: shared by `run`, `resume` and `sync --sync`.
 enum RunReport {
     /// Starts a run, prints it, and exits 1 when a customer failed (130/143 when a signal stopped it).
     static func runNow(_ global: GlobalOptions, definition: PipelineDefinition, pipelinePath: String,
-                       customers: [CustomerConfig], options: RunOptions, json: Bool) async throws {
-        let runner = makeRunner(global, http: definition.http)
+                       customers: [CustomerConfig], options: RunOptions, json: Bool, display: DisplayOptions) async throws {
+        let runner = makeRunner(global, http: definition.http, events: display.sink(json: json, global: global))
         let manifest = try await Signals.cancellingOnSignal {
             try await runner.start(pipeline: definition, pipelinePath: pipelinePath, customers: customers, options: options)
         }
-        try finish(manifest, global: global, json: json)
+        try finish(manifest, global: global, json: json || display.events)
     }
 
     /// Resumes a run and reports it like `runNow`.
-    static func resume(_ global: GlobalOptions, runID: String?, json: Bool) async throws {
+    static func resume(_ global: GlobalOptions, runID: String?, json: Bool, display: DisplayOptions) async throws {
         let customers = try global.loadCustomers()
         let probe = makeRunner(global, http: HTTPSettings())
         let target = try probe.runToResume(runID)
-        let runner = makeRunner(global, http: target?.pipeline.http ?? HTTPSettings())
+        let runner = makeRunner(global, http: target?.pipeline.http ?? HTTPSettings(), events: display.sink(json: json, global: global))
         let manifest = try await Signals.cancellingOnSignal { try await runner.resume(runID: runID, customers: customers) }
-        try finish(manifest, global: global, json: json)
+        try finish(manifest, global: global, json: json || display.events)
     }
 
-    static func makeRunner(_ global: GlobalOptions, http: HTTPSettings) -> PipelineRunner {
+    static func makeRunner(_ global: GlobalOptions, http: HTTPSettings, events: any RunEventSink = NoRunEvents()) -> PipelineRunner {
         PipelineRunner(dataDirectory: global.dataDirectory, registry: BuiltInStages.registry, transport: global.makeTransport(http: http),
-                       logger: global.logger, environment: global.environment)
+                       logger: global.logger, environment: global.environment, events: events)
     }
 
     private static func finish(_ manifest: RunManifest, global: GlobalOptions, json: Bool) throws {
+        // A dry run changes nothing outside its run directory, the metrics file included.
+        if !manifest.options.dryRun {
+            do { try MetricsFile.write(dataDirectory: global.dataDirectory, customers: (try? global.loadCustomers().map(\.id)) ?? []) } catch {
+                global.logger.warning("metrics.write_failed", metadata: ["file": "\(global.dataDirectory.metricsFile.path)", "error": "\(error)"])
+            }
+        }
         try print(manifest, dataDirectory: global.dataDirectory, json: json)
         if manifest.status == .interrupted {
             FileHandle.standardError.write(Data("Interrupted. Finish the run with: zuora-sync resume \(manifest.id)\n".utf8))
@@ -40,11 +47,10 @@ enum RunReport {
         if manifest.status != .succeeded { throw ExitCode(ExitCodes.customerFailed) }
     }
 
-    /// Prints a finished run: the table (stdout) or the manifest as JSON.
+    /// Prints a finished run: the table (stdout); with `--json`/`--events` the event lines
+    /// already said everything, ending with `run.finished`.
     static func print(_ manifest: RunManifest, dataDirectory: DataDirectory, json: Bool) throws {
-        if json {
-            FileHandle.standardOutput.write(try CanonicalJSON.encode(manifest))
-        } else {
+        if !json {
             Swift.print(RunSummaryFormatter.summary(manifest, dataDirectory: dataDirectory), terminator: "")
         }
     }

@@ -62,7 +62,7 @@ struct InspectCommand: ParsableCommand {
             }
             let inspections = StageInspection.collect(run: manifest, dataDirectory: directory, customer: customer, stage: stage)
             if json {
-                FileHandle.standardOutput.write(try CanonicalJSON.encode(inspections))
+                FileHandle.standardOutput.write(try CanonicalJSON.encode(InspectOutput(manifest, stages: inspections)))
             } else {
                 print("Run \(manifest.id) (\(manifest.pipelineName)): \(manifest.status.rawValue), pass \(manifest.passes)", terminator: "")
                 print(StageInspection.render(inspections))
@@ -70,6 +70,40 @@ struct InspectCommand: ParsableCommand {
         } catch {
             throw ExitCodes.fail(error)
         }
+    }
+}
+
+/// `inspect --json`: the run (id, status, per customer result with a failed stage's error) and its stages.
+struct InspectOutput: Encodable {
+    struct Customer: Encodable {
+        var customer: String
+        var status: String
+        var failedStage: String?
+        var error: String?
+        var isRetryable: Bool?
+    }
+    var run: String
+    var pipeline: String
+    var status: String
+    var passes: Int
+    var isDryRun: Bool
+    var startedAt: Date
+    var finishedAt: Date?
+    var customers: [Customer]
+    var stages: [StageInspection]
+
+    init(_ manifest: RunManifest, stages: [StageInspection]) {
+        run = manifest.id
+        pipeline = manifest.pipelineName
+        status = manifest.observedStatus().rawValue
+        passes = manifest.passes
+        isDryRun = manifest.options.dryRun
+        startedAt = manifest.startedAt
+        finishedAt = manifest.finishedAt
+        customers = manifest.results.map {
+            Customer(customer: $0.customer, status: $0.status.rawValue, failedStage: $0.failedStage, error: $0.error, isRetryable: $0.isRetryable)
+        }
+        self.stages = stages
     }
 }
 

@@ -19,6 +19,7 @@ struct SyncCommand: AsyncParsableCommand {
     @Flag(help: "Every customer.") var all = false
     @Option(name: .customLong("customer"), help: "A customer id or its (unique) name; repeatable.") var customers: [String] = []
     @Flag(name: .customLong("sync"), help: "Run now in this process instead of queueing.") var runNow = false
+    @OptionGroup var display: DisplayOptions
     @Option(help: "Pipeline file.") var pipeline = "pipelines/sync-workflows.yaml"
 
     func validate() throws {
@@ -36,7 +37,7 @@ struct SyncCommand: AsyncParsableCommand {
             }
             if runNow {
                 try await RunReport.runNow(global, definition: definition, pipelinePath: pipeline, customers: selected,
-                                           options: RunOptions(), json: false)
+                                           options: RunOptions(), json: false, display: display)
                 return
             }
             let queue = JobQueue(dataDirectory: global.dataDirectory)
@@ -67,15 +68,18 @@ struct WorkCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-jobs"), help: "Exit after this many jobs.") var maxJobs: Int?
     @Option(help: "Jobs at once.") var concurrency = 1
     @Option(name: .customLong("lease-seconds"), help: "Override jobs.lease_seconds.") var leaseSeconds: Double?
+    @Flag(help: "Print one JSON event per line (same as --events); the job lines are not printed.") var json = false
+    @OptionGroup var display: DisplayOptions
 
     func run() async throws {
         global.bootstrapLogging()
-        let worker = WorkCommand.makeWorker(global, leaseSeconds: leaseSeconds)
+        let isJSON = json || display.events
+        let worker = WorkCommand.makeWorker(global, leaseSeconds: leaseSeconds, events: display.sink(json: isJSON, global: global))
         let (stopWhenEmpty, maxJobs, concurrency) = (stopWhenEmpty, maxJobs, concurrency)
         let summary = try await Signals.cancellingOnSignal {
             try await worker.work(stopWhenEmpty: stopWhenEmpty, maxJobs: maxJobs, concurrency: concurrency, shouldStop: Signals.shouldStop)
         }
-        for job in summary.processed {
+        for job in summary.processed where !isJSON {
             print("\(job.id)  \(job.customer)  \(job.state.rawValue)  attempt \(job.attempts)/\(job.maxAttempts)\(job.lastError.map { "  \($0)" } ?? "")")
         }
         if let status = Signals.exitStatus {
@@ -85,13 +89,14 @@ struct WorkCommand: AsyncParsableCommand {
         if summary.processed.contains(where: { $0.state == .failed }) { throw ExitCode(ExitCodes.customerFailed) }
     }
 
-    static func makeWorker(_ global: GlobalOptions, leaseSeconds: Double?) -> Worker {
+    static func makeWorker(_ global: GlobalOptions, leaseSeconds: Double?, events: any RunEventSink = NoRunEvents()) -> Worker {
         let customersPath = global.customersPath
         let fixtures = global.fixturesDirectory
         var worker = Worker(dataDirectory: global.dataDirectory,
                             makeTransport: { [environment = global.environment] http in GlobalOptions.makeTransport(http: http, fixtures: fixtures, environment: environment) },
                             logger: global.logger, loadCustomers: { try CustomersLoader.load(path: customersPath) })
         worker.leaseSeconds = leaseSeconds
+        worker.events = events
         return worker
     }
 }

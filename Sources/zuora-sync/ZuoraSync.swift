@@ -16,11 +16,13 @@ struct ZuoraSync: AsyncParsableCommand {
         abstract: "Keep a local, queryable, diffable copy of the Zuora Workflows of many customers.",
         discussion: """
             Exit codes: 0 ok (warnings allowed), 1 a customer failed, 64 bad usage or configuration.
-            Every command takes --data-dir and --customers (or ZUORA_SYNC_DATA_DIR, ZUORA_SYNC_CUSTOMERS).
+            Every command takes --data-dir and --customers (or ZUORA_SYNC_DATA_DIR, ZUORA_SYNC_CUSTOMERS), before or after its name.
+            `status` exits 2 when something needs attention.
             """,
+        version: VersionInfo.version,
         subcommands: [
             RunCommand.self, ResumeCommand.self, SyncCommand.self, WorkCommand.self, JobsCommand.self, ScheduleCommand.self,
-            CustomersCommand.self, RunsCommand.self, InspectCommand.self,
+            StatusCommand.self, CustomersCommand.self, RunsCommand.self, InspectCommand.self, ChangesCommand.self, ReportCommand.self,
             ValidateCommand.self, DiffCommand.self, RebuildTasksCommand.self, TrashCommand.self,
             MockServerCommand.self, FixturesCommand.self,
         ]
@@ -28,6 +30,11 @@ struct ZuoraSync: AsyncParsableCommand {
 
     /// Parses and runs a command; every error is printed here, once, and mapped to an exit code.
     static func main() async {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments == ["--version"] {
+            print(VersionInfo.text, terminator: "")
+            return
+        }
         // Crash tests only: die at the N-th crash point (see CrashPoints), or report how many were passed.
         let environment = ProcessEnvironment.current()
         if let point = environment["ZUORA_SYNC_CRASH_AT"].flatMap(Int.init) { CrashPoints.arm(at: point) }
@@ -37,7 +44,7 @@ struct ZuoraSync: AsyncParsableCommand {
             }
         }
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(GlobalArguments.reorder(arguments))
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

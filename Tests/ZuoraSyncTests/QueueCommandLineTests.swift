@@ -78,7 +78,10 @@ struct QueueCommandLineTests {
     }
 
     @Test func aWorkerKilledMidJobLeavesAJobAnotherWorkerFinishes() async throws {
-        let server = try MockServerProcess(fixtures: workspace.fixtures, latency: 120)
+        // 300 ms per request: the first worker needs several seconds for the exports, so the kill
+        // below lands mid-run even when the whole suite loads both cores (at 120 ms the run
+        // sometimes finished before this test's polling saw 20 exports, and was not resumed).
+        let server = try MockServerProcess(fixtures: workspace.fixtures, latency: 300)
         let customers = try customersFile("""
             customers:
               - {id: globex, base_url: "\(server.baseURL("globex"))", client_id: globex-client, client_secret: globex-demo-secret}
@@ -113,7 +116,8 @@ struct QueueCommandLineTests {
         let job = try #require(JobQueue(dataDirectory: workspace.data).jobs(in: .done).first)
         #expect(job.attempts == 2)
         #expect(job.runID == stranded.first?.runID)
-        #expect(try workspace.data.loadManifest(job.runID!).passes == 2)
+        let passes = try workspace.data.loadManifest(job.runID!).passes
+        #expect(passes == 2, "the rescue resumed the run once (passes: \(passes))")
         let stats = try await server.stats()
         #expect(stats.count("globex", .export) < 123 + 20, "exports kept from before the kill were not fetched again")
         #expect(try workspace.store.counts(customerSlug: "globex").workflows == 123)

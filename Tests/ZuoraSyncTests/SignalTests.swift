@@ -33,7 +33,10 @@ struct SignalTests {
 
     @Test(arguments: [(SIGINT, Int32(130)), (SIGTERM, Int32(143))])
     func aSignalMarksTheRunInterruptedAndResumeFinishesIt(signal: Int32, expectedExit: Int32) async throws {
-        let server = try MockServerProcess(fixtures: workspace.fixtures, latency: 150)
+        // 400 ms per request: the exports take several seconds, so the signal lands mid-run even
+        // when the whole suite (browser included) loads both cores; at 150 ms the run sometimes
+        // finished before this test was scheduled again to send it.
+        let server = try MockServerProcess(fixtures: workspace.fixtures, latency: 400)
         let customers = try writeCustomers(server)
         let arguments = ["--pipeline", TestWorkspace.pipelinePath, "--customers", customers, "--data-dir", workspace.data.root.path]
         let running = try RunningCommand(["run", "--all"] + arguments, in: workspace.root)

@@ -61,6 +61,7 @@ struct StageUnitTests {
         #expect(output.result.duplicates == 1 && output.result.isComplete)
         #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent(FetchWorkflowPages.pageFileName(2)).path))
         #expect(transport.unexpectedRequests.isEmpty)
+        #expect(harness.events.events.filter { $0.event == .progress }.map(\.done) == [1, 2], "the first page, then the last count")
     }
 
     @Test func downloadExportsKeepsGoingPastAFailedExport() async throws {
@@ -76,6 +77,10 @@ struct StageUnitTests {
         #expect(output.warnings.count == 1 && output.warnings[0].contains("the stored copy is kept"))
         let file = try Data(contentsOf: DownloadExports.exportFile(1, in: directory))
         #expect(file == Self.export(1).canonicalData())
+        // Progress through the context: the total first, the last at done == total (the clock stands still, so nothing between).
+        let progress = harness.events.events.filter { $0.event == .progress }
+        #expect(progress.map(\.done) == [0, 2])
+        #expect(progress.allSatisfy { $0.total == 2 && $0.unit == "exports" && $0.stage == DownloadExports.name && $0.customer == "acme" })
     }
 
     @Test func saveWorkflowsAndExtractTasksStoreRowsAndTasks() async throws {

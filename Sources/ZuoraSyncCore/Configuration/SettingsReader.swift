@@ -15,6 +15,9 @@ public protocol SettingsReader {
     func string(_ key: String, default value: String?) throws -> String?
     /// Rejects a key that moved elsewhere, saying where it went.
     func moved(_ key: String, to place: String) throws
+    /// An error about a key's value that the kind checks itself, pointing at the key (file, line
+    /// and key path in a pipeline file).
+    func invalid(_ key: String, _ message: String) -> ConfigurationError
 }
 
 /// Reads the settings a stage definition carries in `run.json`. Unknown keys are ignored (format 1
@@ -73,6 +76,10 @@ public struct StoredSettingsReader: SettingsReader {
     }
 
     public func moved(_ key: String, to place: String) throws {}
+
+    public func invalid(_ key: String, _ message: String) -> ConfigurationError {
+        ConfigurationError(file: source, keyPath: key, message: message)
+    }
 }
 
 extension YAMLMapping: SettingsReader {
@@ -84,6 +91,9 @@ extension YAMLMapping: SettingsReader {
             throw ConfigurationError(file: document.file, line: lineOf(key), keyPath: keyPath(key),
                                      message: "this setting moved to \(place); set it there.")
         }
+    }
+    package func invalid(_ key: String, _ message: String) -> ConfigurationError {
+        ConfigurationError(file: document.file, line: lineOf(key), keyPath: keyPath(key), message: message)
     }
 }
 

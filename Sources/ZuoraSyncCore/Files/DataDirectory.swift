@@ -15,9 +15,15 @@ public struct DataDirectory: Sendable {
     public var trash: URL { root.appendingPathComponent("trash", isDirectory: true) }
     public var jobs: URL { root.appendingPathComponent("jobs", isDirectory: true) }
     public var locks: URL { root.appendingPathComponent("locks", isDirectory: true) }
+    /// `metrics/zuora_sync.prom`: Prometheus text format for node_exporter's textfile collector.
+    public var metricsFile: URL { root.appendingPathComponent("metrics", isDirectory: true).appendingPathComponent("zuora_sync.prom") }
+    /// `report/`: the static HTML report.
+    public var report: URL { root.appendingPathComponent("report", isDirectory: true) }
 
     public func run(_ id: String) -> URL { runs.appendingPathComponent(id, isDirectory: true) }
     public func manifest(_ id: String) -> URL { run(id).appendingPathComponent("run.json") }
+    /// `runs/<run>/events.jsonl`: every event of the run, one JSON object per line.
+    public func events(_ id: String) -> URL { run(id).appendingPathComponent("events.jsonl") }
 
     /// `runs/<run>/<customer>/state.json`: the customer's workflows when the run finished.
     public func customerState(run: String, customer: String) -> URL {

@@ -14,6 +14,17 @@ public enum CanonicalJSON {
         return try JSONDecoder().decode(JSONValue.self, from: raw).canonicalData()
     }
 
+    /// Encodes `value` as one line of compact JSON with sorted keys (no newline): event and log lines.
+    public static func encodeLine<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(Timestamp.format(date))
+        }
+        let raw = try encoder.encode(value)
+        return try JSONDecoder().decode(JSONValue.self, from: raw).compactCanonicalString()
+    }
+
     /// Decodes a file written by `encode`.
     public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
         let decoder = JSONDecoder()
