@@ -78,10 +78,9 @@ struct QueueCommandLineTests {
     }
 
     @Test func aWorkerKilledMidJobLeavesAJobAnotherWorkerFinishes() async throws {
-        // 300 ms per request: the first worker needs several seconds for the exports, so the kill
-        // below lands mid-run even when the whole suite loads both cores (at 120 ms the run
-        // sometimes finished before this test's polling saw 20 exports, and was not resumed).
-        let server = try MockServerProcess(fixtures: workspace.fixtures, latency: 300)
+        // Exports 25 to 32 stall for 10 s: the first worker is certainly mid-run when it is killed,
+        // however loaded the machine is; the second worker's requests come after them.
+        let server = try MockServerProcess(fixtures: workspace.fixtures, latency: 20, faults: "stall=10000:export@25x8")
         let customers = try customersFile("""
             customers:
               - {id: globex, base_url: "\(server.baseURL("globex"))", client_id: globex-client, client_secret: globex-demo-secret}

@@ -36,7 +36,9 @@ struct SignalTests {
         // 400 ms per request: the exports take several seconds, so the signal lands mid-run even
         // when the whole suite (browser included) loads both cores; at 150 ms the run sometimes
         // finished before this test was scheduled again to send it.
-        let server = try MockServerProcess(fixtures: workspace.fixtures, latency: 400)
+        // Exports 10 to 17 stall for 10 s: the run is certainly mid-way when the signal lands, however
+        // loaded the machine is; the resume's requests come after them and are answered at once.
+        let server = try MockServerProcess(fixtures: workspace.fixtures, latency: 20, faults: "stall=10000:export@10x8")
         let customers = try writeCustomers(server)
         let arguments = ["--pipeline", TestWorkspace.pipelinePath, "--customers", customers, "--data-dir", workspace.data.root.path]
         let running = try RunningCommand(["run", "--all"] + arguments, in: workspace.root)
