@@ -32,6 +32,9 @@ extension DataDirectory {
         guard SafeIdentifier.isValidRunID(id) else { throw FileError(path: id, message: "is not a run id (see `zuora-sync runs`).", isUsageError: true) }
         let url = manifest(id)
         guard FileManager.default.fileExists(atPath: url.path) else {
+            if let tombstone = try? CanonicalJSON.readVersioned(RunRetention.Tombstone.self, from: prunedRun(id)) {
+                throw FileError(path: run(id).path, message: "run \(id) (\(tombstone.status.rawValue), started \(Timestamp.format(tombstone.startedAt))) was pruned on \(Timestamp.format(tombstone.prunedAt)) by the retention policy; its files are gone. Compare kept runs instead (`zuora-sync runs`).", isUsageError: true)
+            }
             throw FileError(path: url.path, message: "no such run in \(root.path); list runs with `zuora-sync runs`.", isUsageError: true)
         }
         return try CanonicalJSON.readVersioned(RunManifest.self, from: url)

@@ -75,6 +75,14 @@ public enum PipelineLoader {
             try section.rejectUnknownKeys()
         }
 
+        var retention = RetentionSettings()
+        if let section = try top.submapping("retention") {
+            retention.keepLast = try section.int("keep_last", default: retention.keepLast, range: 1...100_000)
+            retention.keepDays = try section.int("keep_days", default: retention.keepDays, range: 0...3650)
+            retention.pruneAfterRun = try section.bool("prune_after_run", default: retention.pruneAfterRun)
+            try section.rejectUnknownKeys()
+        }
+
         guard let stageNodes = try top.sequence("stages") else {
             throw ConfigurationError(file: document.file, line: top.line, keyPath: "stages", message: "is required: list the stages in order.")
         }
@@ -109,6 +117,6 @@ public enum PipelineLoader {
             stages.append(StageDefinition(id: id, kind: kind.name, settings: settings))
         }
         return PipelineDefinition(name: name, schedule: schedule, customerConcurrency: customerConcurrency,
-                                  http: http, retry: retry, jobs: jobs, notifications: notifications, client: client, stages: stages)
+                                  http: http, retry: retry, jobs: jobs, notifications: notifications, client: client, stages: stages, retention: retention)
     }
 }

@@ -119,6 +119,7 @@ public struct PipelineRunner: Sendable {
                 manifest.status = manifest.results.allSatisfy { $0.status == .succeeded } ? .succeeded : .failed
             }
         }
+        if !options.dryRun, manifest.pipeline.retention.pruneAfterRun { applyRetention(manifest.pipeline.retention, store: store) }
         let final = await journal.manifest
         var finishedEvent = RunEvent(.runFinished, time: clock.now(), run: final.id)
         finishedEvent.status = final.status.rawValue
@@ -127,6 +128,19 @@ public struct PipelineRunner: Sendable {
         sink.emit(finishedEvent)
         logger.info("run.finished", metadata: ["run": "\(final.id)", "status": "\(final.status.rawValue)"])
         return final
+    }
+
+    /// Prunes runs the pipeline's retention policy does not keep, then objects nothing refers to.
+    /// A failure here is a warning: the run itself is done.
+    private func applyRetention(_ settings: RetentionSettings, store: Store) {
+        do {
+            let pruned = try RunRetention(dataDirectory: dataDirectory, settings: settings, clock: clock).prune()
+            guard !pruned.isEmpty else { return }
+            let report = try ObjectCollector(dataDirectory: dataDirectory).collect(store: store)
+            logger.info("retention.pruned", metadata: ["runs": "\(pruned.count)", "objects_removed": "\(report.removed)"])
+        } catch {
+            logger.warning("retention.failed", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Removes temporary files of killed processes (SIGKILL, power loss): in the newest runs and

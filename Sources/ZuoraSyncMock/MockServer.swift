@@ -29,7 +29,7 @@ public final class MockServer: Sendable {
 
     /// Waits until the server accepts connections and returns its port.
     public func port() async throws -> UInt16 {
-        try await server.waitUntilListening(timeout: 10)
+        try await server.waitUntilListening(timeout: 120)
         guard case .ip4(_, let port)? = await server.listeningAddress else {
             throw HTTPTransportError(.other, "the mock server has no IPv4 address")
         }

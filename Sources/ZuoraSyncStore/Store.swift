@@ -190,6 +190,11 @@ public final class Store: Sendable {
         }
     }
 
+    /// Every stored export's hash, all customers (for the object collector).
+    public func allExportHashes() throws -> [String] {
+        try writer.read { db in try String.fetchAll(db, sql: "SELECT export_sha256 FROM workflows WHERE export_sha256 IS NOT NULL") }
+    }
+
     /// Hashes of the stored exports, by Zuora id (no export text is read).
     public func exportHashes(customerSlug: String) throws -> [Int64: String] {
         try writer.read { db in

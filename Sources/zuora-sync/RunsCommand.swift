@@ -10,24 +10,81 @@ import ZuoraSyncStages
 import ZuoraSyncStore
 
 struct RunsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "runs", abstract: "List runs, newest first.")
+    static let configuration = CommandConfiguration(
+        commandName: "runs", abstract: "List runs, newest first; prune them by the retention policy.",
+        subcommands: [List.self, Prune.self], defaultSubcommand: List.self)
 
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List runs, newest first.")
+        @OptionGroup var global: GlobalOptions
+        @Flag(help: "JSON output.") var json = false
+
+        func run() throws {
+            let listing = global.dataDirectory.manifestListing()
+            let manifests = listing.items
+            for problem in listing.problems {
+                FileHandle.standardError.write(Data("warning: unreadable run: \(problem)\n".utf8))
+            }
+            if json {
+                FileHandle.standardOutput.write(try CanonicalJSON.encode(manifests))
+            } else if manifests.isEmpty {
+                print("No runs in \(global.dataDirectory.root.path) yet. Start one with `zuora-sync run --all`.")
+            } else {
+                print(RunSummaryFormatter.runs(manifests))
+            }
+        }
+    }
+
+    struct Prune: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Apply the pipeline's retention: policy to runs/ now (it also runs after each run).",
+            discussion: "Keeps the newest keep_last runs, every run of the last keep_days, each customer's last successful and last failed run, and unfinished runs. Then removes objects nothing refers to.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Pipeline file whose retention: applies.") var pipeline = "pipelines/sync-workflows.yaml"
+        @Flag(name: .customLong("dry-run"), help: "List what would be pruned, change nothing.") var dryRun = false
+        @Flag(help: "JSON output.") var json = false
+
+        func run() throws {
+            let definition = try PipelineLoader.load(path: pipeline, registry: BuiltInStages.registry)
+            let retention = RunRetention(dataDirectory: global.dataDirectory, settings: definition.retention)
+            let decisions = retention.decisions()
+            let doomed = decisions.filter { $0.keptBecause == nil }
+            if !dryRun { try retention.prune() }
+            var collected: ObjectCollector.Report?
+            if !dryRun, !doomed.isEmpty, FileManager.default.fileExists(atPath: global.dataDirectory.storeFile.path) {
+                collected = try ObjectCollector(dataDirectory: global.dataDirectory).collect(store: try Store(url: global.dataDirectory.storeFile))
+            }
+            if json {
+                struct Output: Encodable { var pruned: [String]; var kept: [String: String]; var dryRun: Bool; var objects: ObjectCollector.Report? }
+                FileHandle.standardOutput.write(try CanonicalJSON.encode(Output(
+                    pruned: doomed.map(\.manifest.id),
+                    kept: Dictionary(uniqueKeysWithValues: decisions.compactMap { d in d.keptBecause.map { (d.manifest.id, $0) } }),
+                    dryRun: dryRun, objects: collected)))
+                return
+            }
+            print(RunSummaryFormatter.table(["run", "status", "started", dryRun ? "would be" : "now"], decisions.map { decision in
+                [decision.manifest.id, decision.manifest.observedStatus().rawValue, Timestamp.format(decision.manifest.startedAt),
+                 decision.keptBecause.map { "kept: \($0)" } ?? (dryRun ? "pruned" : "pruned")]
+            }))
+            print("\n\(doomed.count) run(s) \(dryRun ? "would be pruned (dry run, nothing changed)" : "pruned")"
+                  + (collected.map { "; \($0.removed) unreferenced object(s) removed (\($0.bytesRemoved) bytes)" } ?? "") + ".")
+        }
+    }
+}
+
+struct GCCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gc", abstract: "Remove objects (objects/) that no kept run's state and no stored export refers to.")
     @OptionGroup var global: GlobalOptions
-    @Flag(help: "JSON output.") var json = false
+    @Flag(name: .customLong("dry-run"), help: "Count, remove nothing.") var dryRun = false
 
     func run() throws {
-        let listing = global.dataDirectory.manifestListing()
-        let manifests = listing.items
-        for problem in listing.problems {
-            FileHandle.standardError.write(Data("warning: unreadable run: \(problem)\n".utf8))
+        guard FileManager.default.fileExists(atPath: global.dataDirectory.storeFile.path) else {
+            print("No store in \(global.dataDirectory.root.path) yet: nothing to collect.")
+            return
         }
-        if json {
-            FileHandle.standardOutput.write(try CanonicalJSON.encode(manifests))
-        } else if manifests.isEmpty {
-            print("No runs in \(global.dataDirectory.root.path) yet. Start one with `zuora-sync run --all`.")
-        } else {
-            print(RunSummaryFormatter.runs(manifests))
-        }
+        let report = try ObjectCollector(dataDirectory: global.dataDirectory).collect(store: try Store(url: global.dataDirectory.storeFile), dryRun: dryRun)
+        print("\(report.kept) object(s) kept, \(report.removed) \(dryRun ? "would be removed" : "removed") (\(report.bytesRemoved) bytes).")
     }
 }
 

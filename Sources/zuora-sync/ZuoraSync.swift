@@ -22,7 +22,7 @@ struct ZuoraSync: AsyncParsableCommand {
         version: VersionInfo.version,
         subcommands: [
             RunCommand.self, ResumeCommand.self, SyncCommand.self, WorkCommand.self, JobsCommand.self, ScheduleCommand.self,
-            StatusCommand.self, CustomersCommand.self, RunsCommand.self, InspectCommand.self, ChangesCommand.self, ReportCommand.self,
+            StatusCommand.self, CustomersCommand.self, RunsCommand.self, InspectCommand.self, GCCommand.self, ChangesCommand.self, ReportCommand.self,
             ValidateCommand.self, DiffCommand.self, RebuildTasksCommand.self, TrashCommand.self,
             MockServerCommand.self, FixturesCommand.self,
         ]

@@ -205,7 +205,7 @@ struct QueueTests {
         }
         let serverTask = Task { try await server.run() }
         defer { serverTask.cancel() }
-        try await server.waitUntilListening()
+        try await server.waitUntilListening(timeout: 120) // generous: a loaded CI machine is slow to schedule it
         guard case .ip4(_, let port)? = await server.listeningAddress else { Issue.record("no port"); return }
 
         var text = try String(contentsOfFile: TestWorkspace.pipelinePath, encoding: .utf8)

@@ -19,13 +19,16 @@ public struct PipelineDefinition: Sendable, Codable, Equatable {
     public var notifications: NotificationSettings = NotificationSettings()
     /// `client`: how each customer's Zuora client talks to its tenant (shared by every stage).
     public var client: ClientSettings = ClientSettings()
+    /// `retention`: which run directories are kept (applied after each run).
+    public var retention: RetentionSettings = RetentionSettings()
     /// `stages`: the chain.
     public var stages: [StageDefinition]
 
     public init(name: String, schedule: String = "0 * * * *", customerConcurrency: Int = 4, http: HTTPSettings = HTTPSettings(),
                 retry: RetrySettings = RetrySettings(), jobs: JobSettings = JobSettings(),
                 notifications: NotificationSettings = NotificationSettings(), client: ClientSettings = ClientSettings(),
-                stages: [StageDefinition]) {
+                stages: [StageDefinition], retention: RetentionSettings = RetentionSettings()) {
+        self.retention = retention
         self.name = name
         self.schedule = schedule
         self.customerConcurrency = customerConcurrency
@@ -49,11 +52,33 @@ public struct PipelineDefinition: Sendable, Codable, Equatable {
         jobs = try c.decodeIfPresent(JobSettings.self, forKey: .jobs) ?? JobSettings()
         notifications = try c.decodeIfPresent(NotificationSettings.self, forKey: .notifications) ?? NotificationSettings()
         client = try c.decodeIfPresent(ClientSettings.self, forKey: .client) ?? ClientSettings()
+        retention = try c.decodeIfPresent(RetentionSettings.self, forKey: .retention) ?? RetentionSettings()
         stages = try c.decode([StageDefinition].self, forKey: .stages)
     }
 
     /// The first stage of a kind, by the kind's name.
     public func stage(kind: String) -> StageDefinition? { stages.first { $0.kind == kind } }
+}
+
+/// `retention:` which run directories `runs/<id>/` are kept. A run is kept when it is among the
+/// newest `keep_last`, or started within `keep_days`, or is a customer's last successful or last
+/// failed run, or is unfinished (it may still be resumed). The others are pruned after each run
+/// (and by `zuora-sync runs prune`); `zuora-sync gc` then removes objects nothing refers to.
+public struct RetentionSettings: Sendable, Codable, Equatable {
+    /// `keep_last`: the newest runs always kept. Default 48, 1...100000.
+    public var keepLast: Int = 48
+    /// `keep_days`: runs started within this many days are kept. Default 7, 0...3650.
+    public var keepDays: Int = 7
+    /// `prune_after_run`: apply the policy after every run. Default true.
+    public var pruneAfterRun: Bool = true
+
+    public init() {}
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        keepLast = try c.decodeIfPresent(Int.self, forKey: .keepLast) ?? 48
+        keepDays = try c.decodeIfPresent(Int.self, forKey: .keepDays) ?? 7
+        pruneAfterRun = try c.decodeIfPresent(Bool.self, forKey: .pruneAfterRun) ?? true
+    }
 }
 
 /// `client:` the customer's Zuora client, used by every stage that calls Zuora.
