@@ -178,6 +178,18 @@ public final class Store: Sendable {
         }
     }
 
+    /// Calls `body` with the stored exports of `zuoraIDs`, read 200 at a time, so memory stays
+    /// bounded however many a tenant has.
+    public func forEachExport(customerSlug: String, zuoraIDs: Set<Int64>, _ body: (StoredExport) throws -> Void) throws {
+        let ids = zuoraIDs.sorted()
+        var start = 0
+        while start < ids.count {
+            let chunk = Set(ids[start..<min(start + 200, ids.count)])
+            start += 200
+            for export in try exports(customerSlug: customerSlug, zuoraIDs: chunk) { try body(export) }
+        }
+    }
+
     /// Workflows whose tasks were not extracted from their stored export (a new export, or one an
     /// interrupted run stored without extracting), by Zuora id.
     public func workflowsWithStaleTasks(customerSlug: String) throws -> [Int64] {

@@ -71,7 +71,7 @@ public struct CustomerState: Sendable, Codable, Equatable, VersionedFile {
         let index = try store.indexEntries(customerSlug: customer)
         let missing = Set(index.compactMap { entry in entry.exportSHA256.flatMap { objects.contains($0) ? nil : entry.id } })
         if !missing.isEmpty {
-            for export in try store.exports(customerSlug: customer, zuoraIDs: missing) {
+            try store.forEachExport(customerSlug: customer, zuoraIDs: missing) { export in
                 try objects.put(export.text, sha256: export.sha256)
             }
             try objects.flush()

@@ -70,7 +70,7 @@ public struct SnapshotWriter: Sendable {
             return Self.stamp(workflowFile(customerSlug, zuoraID: id)) != recorded
         }.keys)
         if !stale.isEmpty {
-            for export in try store.exports(customerSlug: customerSlug, zuoraIDs: stale) {
+            try store.forEachExport(customerSlug: customerSlug, zuoraIDs: stale) { export in
                 let file = workflowFile(customerSlug, zuoraID: export.zuoraID)
                 try AtomicFile.write(Data(export.text.utf8), to: file, durable: false)
                 stats.files[SafeIdentifier.workflowFileName(export.zuoraID)] = Self.stamp(file)
