@@ -20,7 +20,7 @@ struct JSONLogHandler: LogHandler {
     let write: @Sendable (String) -> Void
 
     init(label: String, clock: any WallClock = SystemClock(),
-         write: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }) {
+         write: @escaping @Sendable (String) -> Void = { StandardError.shared.write($0) }) {
         self.label = label
         self.clock = clock
         self.write = write
