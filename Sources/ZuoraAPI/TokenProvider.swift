@@ -47,7 +47,9 @@ public actor TokenProvider {
         let task = Task { try await self.requestToken() }
         refresh = task
         defer { refresh = nil }
-        let token = try await task.value
+        // The refresh is its own task (shared by every waiting caller); cancelling the caller
+        // cancels it, so a stopped run does not sit out the token call's retries.
+        let token = try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
         current = token
         issued.append(token.value)
         lastTokenWasCached = false

@@ -49,9 +49,16 @@ public struct PipelineRunner: Sendable {
     }
 
     /// The run `resume` would pick: the given one, else the newest that did not succeed.
+    /// Without an id, a run whose unfinished customers were all synced by a later run is skipped.
     public func runToResume(_ runID: String?) throws -> RunManifest? {
         if let runID { return try dataDirectory.loadManifest(runID) }
-        return dataDirectory.manifests().first { $0.status != .succeeded }
+        let manifests = dataDirectory.manifests()
+        return manifests.first { manifest in
+            guard manifest.status != .succeeded else { return false }
+            let unfinished = manifest.customers.filter { manifest.result(for: $0)?.status != .succeeded }
+            let superseding = Self.supersedingRuns(of: manifest, in: manifests)
+            return unfinished.contains { superseding[$0] == nil }
+        }
     }
 
     /// Resumes a run (default: the newest one that did not succeed): committed stages are skipped,
@@ -60,8 +67,9 @@ public struct PipelineRunner: Sendable {
         guard var manifest = try runToResume(runID) else {
             throw FileError(path: dataDirectory.runs.path, message: "no unfinished run to resume; start one with `zuora-sync run`.")
         }
-        if manifest.observedStatus() == .running, let process = manifest.process, process != RunProcess.current() {
-            throw RunInProgressError(runID: manifest.id, process: process)
+        // Worked on by a live process (on any host): its run lock is held.
+        if RunLock.isHeld(runDirectory: dataDirectory.run(manifest.id)) {
+            throw RunInProgressError(runID: manifest.id, process: manifest.process ?? RunProcess(pid: 0, host: "another process"))
         }
         manifest.passes += 1
         manifest.status = .running
@@ -78,6 +86,11 @@ public struct PipelineRunner: Sendable {
             throw ConfigurationError(file: dataDirectory.manifest(manifest.id).path, keyPath: "stages",
                                      message: "stage '\(definition.id)' has kind '\(definition.kind)', which this zuora-sync does not know. Known: \(registry.names.joined(separator: ", ")).")
         }
+        // One process per run: two resumes of one run would each rewrite run.json.
+        guard let runLock = try RunLock.acquire(runDirectory: dataDirectory.run(manifest.id)) else {
+            throw RunInProgressError(runID: manifest.id, process: original.process ?? RunProcess(pid: 0, host: "another process"))
+        }
+        defer { runLock.release() }
         sweepTemporaryFiles(manifest)
         let journal = try RunJournal(manifest: manifest, url: dataDirectory.manifest(manifest.id))
         let eventLog = RunEventLog(url: dataDirectory.events(manifest.id))
@@ -86,6 +99,7 @@ public struct PipelineRunner: Sendable {
         let options = manifest.options
         let store = options.dryRun ? try Store.openForReading(url: dataDirectory.storeFile) : try Store(url: dataDirectory.storeFile)
         let pending = manifest.customers.filter { manifest.result(for: $0)?.status != .succeeded }
+        let superseding = manifest.passes > 1 ? Self.supersedingRuns(of: manifest, in: dataDirectory.manifests()) : [:]
         let limit = manifest.pipeline.customerConcurrency
         var startedEvent = RunEvent(.runStarted, time: clock.now(), run: manifest.id)
         startedEvent.total = pending.count
@@ -102,7 +116,12 @@ public struct PipelineRunner: Sendable {
                 }
                 running += 1
                 group.addTask {
-                    let result = await runCustomer(slug: slug, manifest: manifest, configs: configs, store: store, sink: sink)
+                    let result: CustomerResult
+                    if let later = superseding[slug] {
+                        result = Self.superseded(slug, by: later, at: clock.now())
+                    } else {
+                        result = await runCustomer(slug: slug, manifest: manifest, configs: configs, store: store, sink: sink)
+                    }
                     do { try await journal.setResult(result) } catch {
                         logger.error("run.journal.write_failed", metadata: ["customer": "\(slug)", "error": "\(error)"])
                     }
@@ -119,7 +138,9 @@ public struct PipelineRunner: Sendable {
                 manifest.status = manifest.results.allSatisfy { $0.status == .succeeded } ? .succeeded : .failed
             }
         }
-        if !options.dryRun, manifest.pipeline.retention.pruneAfterRun { applyRetention(manifest.pipeline.retention, store: store) }
+        if !options.dryRun, !wasCancelled, manifest.pipeline.retention.pruneAfterRun {
+            applyRetention(manifest.pipeline.retention, pipelineName: manifest.pipelineName, store: store)
+        }
         let final = await journal.manifest
         var finishedEvent = RunEvent(.runFinished, time: clock.now(), run: final.id)
         finishedEvent.status = final.status.rawValue
@@ -130,11 +151,33 @@ public struct PipelineRunner: Sendable {
         return final
     }
 
+    /// For each customer of `manifest`, a later run (not a dry run) that synced it successfully.
+    /// Resuming the older run for that customer would re-apply an older listing and exports over
+    /// newer data (and cleanup would then see newer workflows as obsolete).
+    public static func supersedingRuns(of manifest: RunManifest, in manifests: [RunManifest]) -> [String: String] {
+        var result: [String: String] = [:]
+        for later in manifests where later.sequence > manifest.sequence && !later.options.dryRun {
+            for customer in manifest.customers where later.result(for: customer)?.status == .succeeded && result[customer] == nil {
+                result[customer] = later.id
+            }
+        }
+        return result
+    }
+
+    static func superseded(_ customer: String, by run: String, at date: Date) -> CustomerResult {
+        var result = CustomerResult(customer: customer, status: .failed)
+        result.error = "superseded: run \(run) synced customer '\(customer)' successfully after this run started; resuming this older run would roll its data back, so it is not resumed for this customer"
+        result.isRetryable = false
+        result.startedAt = date
+        result.finishedAt = date
+        return result
+    }
+
     /// Prunes runs the pipeline's retention policy does not keep, then objects nothing refers to.
     /// A failure here is a warning: the run itself is done.
-    private func applyRetention(_ settings: RetentionSettings, store: Store) {
+    private func applyRetention(_ settings: RetentionSettings, pipelineName: String, store: Store) {
         do {
-            let pruned = try RunRetention(dataDirectory: dataDirectory, settings: settings, clock: clock).prune()
+            let pruned = try RunRetention(dataDirectory: dataDirectory, settings: settings, pipelineName: pipelineName, clock: clock).prune()
             guard !pruned.isEmpty else { return }
             let report = try ObjectCollector(dataDirectory: dataDirectory).collect(store: store)
             logger.info("retention.pruned", metadata: ["runs": "\(pruned.count)", "objects_removed": "\(report.removed)"])
@@ -239,11 +282,18 @@ public struct PipelineRunner: Sendable {
                     }
                     completed.append((kind, directory, existing))
                 } else {
-                    if existing != nil {
-                        // Inputs changed since this stage committed: redo it from scratch.
+                    // Outputs of an interrupted attempt are reused only when that attempt had the same
+                    // inputs (its attempt.json names this fingerprint); otherwise, and when inputs
+                    // changed since the stage committed, it is redone from scratch.
+                    let attemptURL = directory.appendingPathComponent(StageFiles.attempt)
+                    let attempt = try? CanonicalJSON.readVersioned(StageAttempt.self, from: attemptURL)
+                    if existing != nil || (FileManager.default.fileExists(atPath: directory.path) && attempt?.fingerprint != fingerprint) {
                         try PathSafety.remove(directory)
                     }
                     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+                    if attempt?.fingerprint != fingerprint || existing != nil {
+                        try CanonicalJSON.write(StageAttempt(fingerprint: fingerprint, startedAt: clock.now()), to: attemptURL)
+                    }
                     let stageStarted = clock.now()
                     reporter.emit(.stageStarted)
                     let context = StageContext(runID: manifest.id, runStartedAt: manifest.startedAt, customer: customer, stageID: definition.id,

@@ -14,11 +14,10 @@ public final class RunEventLog: RunEventSink, @unchecked Sendable {
     public init(url: URL) {
         self.url = url
         try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        if !FileManager.default.fileExists(atPath: url.path) {
-            FileManager.default.createFile(atPath: url.path, contents: nil)
-        }
-        handle = try? FileHandle(forWritingTo: url)
-        _ = try? handle?.seekToEnd()
+        // Never through a link planted in the data directory.
+        guard (try? PathSafety.check(url)) != nil else { return }
+        let fd = open(url.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
+        if fd >= 0 { handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true) }
     }
 
     public func emit(_ event: RunEvent) {

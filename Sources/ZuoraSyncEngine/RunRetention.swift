@@ -9,10 +9,13 @@ public struct RunRetention: Sendable {
     public let dataDirectory: DataDirectory
     public let settings: RetentionSettings
     public let clock: any WallClock
+    /// Only this pipeline's runs are considered (each pipeline has its own policy).
+    public let pipelineName: String
 
-    public init(dataDirectory: DataDirectory, settings: RetentionSettings, clock: any WallClock = SystemClock()) {
+    public init(dataDirectory: DataDirectory, settings: RetentionSettings, pipelineName: String, clock: any WallClock = SystemClock()) {
         self.dataDirectory = dataDirectory
         self.settings = settings
+        self.pipelineName = pipelineName
         self.clock = clock
     }
 
@@ -34,10 +37,11 @@ public struct RunRetention: Sendable {
 
     /// Every readable run, newest first, with the reason it is kept or nil when the policy prunes it.
     public func decisions() -> [Decision] {
-        let manifests = dataDirectory.manifests()
+        let manifests = dataDirectory.manifests().filter { $0.pipelineName == pipelineName }
         let cutoff = clock.now().addingTimeInterval(-Double(settings.keepDays) * 86_400)
         var lastSucceeded: [String: String] = [:], lastFailed: [String: String] = [:]
-        for manifest in manifests {
+        // A dry run changes nothing and records no state: it never stands for a customer's last sync.
+        for manifest in manifests where !manifest.options.dryRun {
             for result in manifest.results {
                 if result.status == .succeeded, lastSucceeded[result.customer] == nil { lastSucceeded[result.customer] = manifest.id }
                 if result.status == .failed, lastFailed[result.customer] == nil { lastFailed[result.customer] = manifest.id }
@@ -70,7 +74,18 @@ public struct RunRetention: Sendable {
         for manifest in doomed {
             let tombstone = Tombstone(id: manifest.id, status: manifest.status, startedAt: manifest.startedAt, prunedAt: clock.now())
             try CanonicalJSON.write(tombstone, to: dataDirectory.prunedRun(manifest.id))
-            try PathSafety.remove(dataDirectory.run(manifest.id))
+            // Renamed away first (atomic), so an interruption never leaves a half-deleted run that
+            // still looks like a run; leftovers are removed on the next prune.
+            let doomedDirectory = dataDirectory.prunedRun(manifest.id).deletingPathExtension().appendingPathExtension("deleting")
+            try PathSafety.check(dataDirectory.run(manifest.id))
+            guard rename(dataDirectory.run(manifest.id).path, doomedDirectory.path) == 0 else {
+                throw FileError(path: dataDirectory.run(manifest.id).path, message: "cannot move the pruned run aside: \(String(cString: strerror(errno)))")
+            }
+            try PathSafety.remove(doomedDirectory)
+        }
+        let graveyard = dataDirectory.runs.appendingPathComponent(".pruned")
+        for leftover in ((try? FileManager.default.contentsOfDirectory(atPath: graveyard.path)) ?? []) where leftover.hasSuffix(".deleting") {
+            try PathSafety.remove(graveyard.appendingPathComponent(leftover))
         }
         return doomed
     }
@@ -84,8 +99,13 @@ extension DataDirectory {
 /// Removes objects (`objects/ab/<sha>.json`) that no kept run's state and no stored export names.
 public struct ObjectCollector: Sendable {
     public let dataDirectory: DataDirectory
+    /// When the collection starts: objects written after it belong to a concurrent run and stay.
+    public let clock: any WallClock
 
-    public init(dataDirectory: DataDirectory) { self.dataDirectory = dataDirectory }
+    public init(dataDirectory: DataDirectory, clock: any WallClock = SystemClock()) {
+        self.dataDirectory = dataDirectory
+        self.clock = clock
+    }
 
     /// What a collection found and removed.
     public struct Report: Sendable, Codable, Equatable {
@@ -94,9 +114,16 @@ public struct ObjectCollector: Sendable {
         public var bytesRemoved: Int64 = 0
     }
 
+    /// Fails, removing nothing, when a run manifest cannot be read (its state could name objects).
+    /// Objects written after the collection started (a concurrent run) are kept.
     public func collect(store: Store, dryRun: Bool = false) throws -> Report {
+        let started = clock.now()
+        let listing = dataDirectory.manifestListing()
+        if let problem = listing.problems.first {
+            throw FileError(path: problem.path, message: "cannot be read, and its run may name objects; nothing was collected. Fix or move it aside first (\(problem.message)).")
+        }
         var referenced = Set(try store.allExportHashes())
-        for manifest in dataDirectory.manifests() {
+        for manifest in listing.items {
             for customer in manifest.customers {
                 let url = dataDirectory.customerState(run: manifest.id, customer: customer)
                 guard FileManager.default.fileExists(atPath: url.path) else { continue }
@@ -115,7 +142,12 @@ public struct ObjectCollector: Sendable {
                     continue
                 }
                 let file = shardURL.appendingPathComponent(name)
-                let size = (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int64) ?? 0
+                let attributes = try? FileManager.default.attributesOfItem(atPath: file.path)
+                if let modified = attributes?[.modificationDate] as? Date, modified > started {
+                    report.kept += 1
+                    continue
+                }
+                let size = (attributes?[.size] as? Int64) ?? 0
                 if !dryRun { try PathSafety.remove(file) }
                 report.removed += 1
                 report.bytesRemoved += size

@@ -116,8 +116,10 @@ public struct Worker: Sendable {
                 throw StageFailure("customer '\(job.customer)' is no longer in the customers file", isRetryable: false)
             }
             let previous = job.runID.flatMap { try? dataDirectory.loadManifest($0) }
-            if previous?.result(for: job.customer)?.status == .succeeded {
-                // The run finished but its worker died before moving the job: nothing left to do.
+            let isSuperseded = previous.map { PipelineRunner.supersedingRuns(of: $0, in: dataDirectory.manifests())[job.customer] != nil } ?? false
+            if previous?.result(for: job.customer)?.status == .succeeded || isSuperseded {
+                // The run finished but its worker died before moving the job, or a later run synced
+                // the customer since: nothing left to do (resuming would roll its data back).
                 return await finish(job, succeeded: true, retryable: true, error: nil, pipeline: definition, logger: jobLogger)
             }
             let resumable = previous != nil

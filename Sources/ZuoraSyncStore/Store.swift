@@ -37,7 +37,7 @@ public final class Store: Sendable {
         configuration.busyMode = .timeout(30)
         configuration.foreignKeysEnabled = true
         // Two processes opening a new data directory at once must not both create the schema.
-        let lockFD = open(url.path + ".migrate.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        let lockFD = open(url.path + ".migrate.lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
         if lockFD >= 0 { flock(lockFD, LOCK_EX) }
         defer {
             if lockFD >= 0 {

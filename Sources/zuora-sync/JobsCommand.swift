@@ -171,11 +171,17 @@ struct ScheduleCommand: AsyncParsableCommand {
                     FileHandle.standardError.write(Data("error: \(error)\n".utf8))
                 }
                 // Work until nothing is waiting, then check the schedule again.
-                let summary = try await worker.work(stopWhenEmpty: true, concurrency: concurrency, shouldStop: Signals.shouldStop)
+                // A signal cancels the job in progress too (its run is marked interrupted and the
+                // job goes back to the queue), as with `work`.
+                let concurrency = concurrency
+                let summary = try await Signals.cancellingOnSignal {
+                    try await worker.work(stopWhenEmpty: true, concurrency: concurrency, shouldStop: Signals.shouldStop)
+                }
                 for job in summary.processed { print("\(job.id)  \(job.customer)  \(job.state.rawValue)") }
                 for _ in 0..<20 where !Signals.shouldStop() { try await SystemClock().sleep(seconds: 1) }
             }
             print("Stopped.")
+            if let status = Signals.exitStatus { throw ExitCode(status) }
         }
     }
 }

@@ -22,8 +22,8 @@ struct ResumeCommand: AsyncParsableCommand {
     func run() async throws {
         global.bootstrapLogging()
         do {
-            if runID == nil, !global.dataDirectory.manifests().contains(where: { $0.status != .succeeded }) {
-                print("Nothing to resume: every run in \(global.dataDirectory.root.path) finished.")
+            if runID == nil, try RunReport.makeRunner(global, http: HTTPSettings()).runToResume(nil) == nil {
+                print("Nothing to resume: every run in \(global.dataDirectory.root.path) finished (or was superseded by a later one).")
                 return
             }
             try await RunReport.resume(global, runID: runID, json: json, display: display)

@@ -46,7 +46,7 @@ struct RunsCommand: ParsableCommand {
 
         func run() throws {
             let definition = try PipelineLoader.load(path: pipeline, registry: BuiltInStages.registry)
-            let retention = RunRetention(dataDirectory: global.dataDirectory, settings: definition.retention)
+            let retention = RunRetention(dataDirectory: global.dataDirectory, settings: definition.retention, pipelineName: definition.name)
             let decisions = retention.decisions()
             let doomed = decisions.filter { $0.keptBecause == nil }
             if !dryRun { try retention.prune() }

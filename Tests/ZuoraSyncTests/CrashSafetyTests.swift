@@ -90,8 +90,11 @@ struct CrashSafetyTests {
         let first = try await workspace.sync(["hooli"])
         var manifest = first
         manifest.status = .running
-        manifest.process = RunProcess(pid: 1, host: ProcessEnvironment.hostName()) // init: always alive
+        manifest.process = RunProcess(pid: 1, host: "worker-7")
         try CanonicalJSON.write(manifest, to: workspace.data.manifest(first.id))
+        // The process working on a run holds its run lock (the kernel drops it when it dies, on any host).
+        let held = try #require(try RunLock.acquire(runDirectory: workspace.data.run(first.id)))
+        defer { held.release() }
         await #expect(throws: RunInProgressError.self) {
             try await workspace.runner(transport: FixtureTransport(mock: try workspace.mock())).resume(runID: first.id, customers: workspace.customers(["hooli"]))
         }
@@ -124,5 +127,66 @@ struct CrashSafetyTests {
         let parsed = try JSONValue.parseCountingInvalidUTF8(Data(bytes))
         #expect(parsed.invalidUTF8Strings == 1)
         #expect(parsed.value["data"]?.arrayValue?.first?["name"]?.stringValue == "caf\u{FFFD}")
+    }
+
+    @Test func aRunWhosePodIsGoneCanBeResumedFromAnotherHost() async throws {
+        let workspace = try TestWorkspace()
+        let first = try await workspace.sync(["hooli"])
+        var manifest = first
+        manifest.status = .running
+        manifest.results = [CustomerResult(customer: "hooli", status: .running)]
+        manifest.process = RunProcess(pid: 1, host: "pod-that-was-oom-killed")
+        try CanonicalJSON.write(manifest, to: workspace.data.manifest(first.id))
+        let resumed = try await workspace.runner(transport: FixtureTransport(mock: try workspace.mock())).resume(runID: first.id, customers: workspace.customers(["hooli"]))
+        #expect(resumed.status == .succeeded)
+    }
+
+    @Test func resumingAnOlderRunNeverRollsBackWhatALaterRunSynced() async throws {
+        let workspace = try TestWorkspace()
+        let clock = ManualClock()
+        // Monday: listing and exports committed, then the run failed before saving.
+        let monday = try await workspace.runner(transport: FailingAfterTransport(base: FixtureTransport(mock: try workspace.mock(clock: clock)), limit: 4), clock: clock)
+            .start(pipeline: try workspace.pipeline(), pipelinePath: "p", customers: workspace.customers(["initech"]))
+        #expect(monday.result(for: "initech")?.status == .failed)
+        // Tuesday: upstream changed, a new run synced it.
+        try workspace.editUpstream(tenant: "initech", workflowID: 41, updatedAt: "2026-06-01T00:00:00.000Z") { item, _ in item["name"] = .string("Tuesday name") }
+        clock.advance(seconds: 86_400)
+        let tuesday = try await workspace.sync(["initech"], clock: clock)
+        #expect(tuesday.status == .succeeded)
+        let after = try workspace.databaseDump()
+        // `resume` without an id does not pick Monday's run; naming it refuses that customer.
+        #expect(try workspace.runner(transport: FixtureTransport(mock: try workspace.mock())).runToResume(nil) == nil)
+        let resumed = try await workspace.runner(transport: FixtureTransport(mock: try workspace.mock(clock: clock)), clock: clock)
+            .resume(runID: monday.id, customers: workspace.customers(["initech"]))
+        #expect(resumed.result(for: "initech")?.error?.contains("superseded") == true)
+        #expect(resumed.result(for: "initech")?.isRetryable == false)
+        #expect(try workspace.databaseDump() == after, "the store keeps Tuesday's data")
+    }
+
+    @Test func partialOutputsOfAnAttemptWithOtherInputsAreNotReused() async throws {
+        let workspace = try TestWorkspace()
+        let first = try await workspace.sync(["initech"])
+        // An interrupted download-exports attempt, from before the customer's settings changed:
+        // its partial exports carry another fingerprint.
+        let directory = workspace.data.stage(run: first.id, customer: "initech", index: 3, stageID: "download-exports")
+        try PathSafety.remove(directory.appendingPathComponent(StageFiles.commit))
+        for (index, stage) in [(4, "save-workflows"), (5, "extract-tasks"), (6, "cleanup-obsolete")] {
+            try PathSafety.remove(workspace.data.stage(run: first.id, customer: "initech", index: index, stageID: stage))
+        }
+        try CanonicalJSON.write(StageAttempt(fingerprint: "other-inputs", startedAt: Date(timeIntervalSince1970: 0)),
+                                to: directory.appendingPathComponent(StageFiles.attempt))
+        let planted = DownloadExports.exportFile(40, in: directory)
+        try Data(#"{"workflow": {"name": "from another tenant"}, "tasks": [], "linkages": []}"#.utf8).write(to: planted)
+        // 40 has no good stored export, so the resumed download must fetch it.
+        try await workspace.store.writer.write { db in
+            try db.execute(sql: "UPDATE workflows SET export = NULL, export_sha256 = NULL WHERE zuora_id = 40")
+        }
+        var manifest = try workspace.data.loadManifest(first.id)
+        manifest.status = .failed
+        manifest.results = [CustomerResult(customer: "initech", status: .failed)]
+        try CanonicalJSON.write(manifest, to: workspace.data.manifest(first.id))
+        _ = try await workspace.runner(transport: FixtureTransport(mock: try workspace.mock())).resume(runID: first.id, customers: workspace.customers(["initech"]))
+        let stored = try #require(try workspace.store.exports(customerSlug: "initech", zuoraIDs: [40]).first)
+        #expect(!stored.text.contains("another tenant"), "the stage started over instead of reusing the other attempt's file")
     }
 }

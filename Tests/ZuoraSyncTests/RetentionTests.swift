@@ -51,10 +51,10 @@ struct RetentionTests {
         var settings = RetentionSettings()
         settings.keepLast = 2
         settings.keepDays = 1
-        let decisions = RunRetention(dataDirectory: workspace.data, settings: settings, clock: clock).decisions()
+        let decisions = RunRetention(dataDirectory: workspace.data, settings: settings, pipelineName: "sync-workflows", clock: clock).decisions()
         let reasons = Dictionary(uniqueKeysWithValues: decisions.map { ($0.manifest.id, $0.keptBecause) })
         #expect(reasons[good.id]! == "started within 1 days" || reasons[good.id]! == "a customer's last successful run")
-        let pruned = try RunRetention(dataDirectory: workspace.data, settings: settings, clock: clock).prune()
+        let pruned = try RunRetention(dataDirectory: workspace.data, settings: settings, pipelineName: "sync-workflows", clock: clock).prune()
         #expect(!pruned.contains { $0.id == good.id }, "initech's last successful run is kept")
         #expect(workspace.data.manifests().contains { $0.id == good.id })
     }

@@ -49,33 +49,38 @@ package struct YAMLDocument {
         return try YAMLDocument(text: text, file: path)
     }
 
-    /// Counts alias tokens (`*name` where a YAML value or key can start, outside quotes and
-    /// comments) and the line of the last one.
+    /// Counts alias tokens (`*name` where a YAML value, key or list item can start: after a space,
+    /// tab, line start, `[`, `{`, `,`, `-`, `?` or `:`), skipping comments and quoted scalars
+    /// (single-quoted: `''` escapes a quote; double-quoted: backslash escapes), with the line of
+    /// the last one. Conservative: a `*` it cannot place is counted.
     static func aliasCount(_ text: String) -> (Int, Int)? {
         var count = 0, line = 1, lastLine = 0
         var quote: Character?
         var previous: Character = "\n"
+        var escaped = false
         var inComment = false
-        for character in text {
-            if character == "\n" {
-                line += 1
-                inComment = false
-                if quote == "'" || quote == "\"" { /* multi-line quoted scalars keep their quote */ }
-                previous = character
-                continue
-            }
+        let starters: Set<Character> = [" ", "\t", "\n", "[", "{", ",", "-", "?", ":"]
+        var characters = Array(text)[...]
+        while let character = characters.popFirst() {
+            defer { previous = character }
+            if character == "\n" { line += 1; inComment = false }
             if inComment { continue }
             if let open = quote {
-                if character == open && previous != "\\" { quote = nil }
-            } else if character == "\"" || character == "'" {
-                if previous == " " || previous == "\n" || previous == ":" || previous == "[" || previous == "{" || previous == "," || previous == "-" { quote = character }
-            } else if character == "#" && (previous == " " || previous == "\n") {
+                if open == "\"" {
+                    if escaped { escaped = false } else if character == "\\" { escaped = true } else if character == "\"" { quote = nil }
+                } else if character == "'" {
+                    if characters.first == "'" { _ = characters.popFirst() } else { quote = nil }
+                }
+                continue
+            }
+            if (character == "\"" || character == "'") && starters.contains(previous) {
+                quote = character
+            } else if character == "#" && (previous == " " || previous == "\t" || previous == "\n") {
                 inComment = true
-            } else if character == "*" && (previous == " " || previous == "\n" || previous == "[" || previous == "{" || previous == "," || previous == "-" || previous == "?") {
+            } else if character == "*" && starters.contains(previous) {
                 count += 1
                 lastLine = line
             }
-            previous = character
         }
         return count == 0 ? nil : (count, lastLine)
     }

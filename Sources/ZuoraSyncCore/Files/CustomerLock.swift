@@ -18,7 +18,8 @@ public final class CustomerLock: @unchecked Sendable {
     public static func acquire(customer: String, in directory: DataDirectory, now: Date) throws -> CustomerLock {
         try FileManager.default.createDirectory(at: directory.locks, withIntermediateDirectories: true)
         let url = directory.locks.appendingPathComponent("\(customer).lock")
-        let fd = open(url.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        try PathSafety.check(url)
+        let fd = open(url.path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
         guard fd >= 0 else { throw FileError(path: url.path, message: "cannot open the lock file: \(String(cString: strerror(errno)))") }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let holder = (try? String(contentsOf: url, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "unknown"
