@@ -164,12 +164,21 @@ public struct Worker: Sendable {
         return await finish(job, succeeded: succeeded, retryable: retryable, error: message, pipeline: pipeline, logger: jobLogger)
     }
 
+    /// Whether the job is still running under this worker's lease.
+    func isStillOurs(_ job: Job) -> Bool {
+        guard let current = try? CanonicalJSON.readVersioned(Job.self, from: queue.file(job.id, .running)) else { return false }
+        return current.lease?.owner == owner
+    }
+
     private func heartbeat(_ job: Job, leaseLength: Double) async throws {
         var job = job
         // Renew well before the lease can lapse, however short it is.
         let interval = min(heartbeatInterval, leaseLength / 3)
         while true {
             try await heartbeatClock.sleep(seconds: interval)
+            // Renew only a lease that is still ours: if it lapsed and the job was taken back,
+            // writing would bring a second copy of the job back to life. Stop the run instead.
+            guard isStillOurs(job) else { throw LeaseLost(jobID: job.id) }
             job.lease = lease(seconds: leaseLength)
             job.updatedAt = clock.now()
             try queue.update(job)
@@ -197,10 +206,11 @@ public struct Worker: Sendable {
     private func finish(_ running: Job, succeeded: Bool, retryable: Bool, error: String?, pipeline: PipelineDefinition?, logger: Logger) async -> Job {
         var job = running
         let now = clock.now()
-        // If our lease lapsed and another worker took the job back, it is no longer ours to move.
-        if let current = try? CanonicalJSON.readVersioned(Job.self, from: queue.file(job.id, .running)), current.lease?.owner != owner {
+        // If our lease lapsed and the job was taken back (or moved on), it is no longer ours to move.
+        guard isStillOurs(job) else {
             logger.warning("job.lost_lease")
-            return current
+            let current = (try? queue.find(job.id)).flatMap { $0 }
+            return current ?? job
         }
         job.lease = nil
         job.updatedAt = now
@@ -250,4 +260,10 @@ extension PipelineDefinition {
     /// A pipeline with no stages and no notifications, for jobs whose pipeline file cannot be read.
     static let empty = PipelineDefinition(name: "", schedule: "0 * * * *", customerConcurrency: 1, http: HTTPSettings(),
                                           retry: RetrySettings(), jobs: JobSettings(), stages: [])
+}
+
+/// The worker's lease on a job lapsed and the job was taken back: its run is stopped.
+struct LeaseLost: Error, CustomStringConvertible, Sendable {
+    let jobID: String
+    var description: String { "the lease on job \(jobID) lapsed and the job was taken back by the queue; this worker stopped its run" }
 }
