@@ -69,7 +69,7 @@ public struct PipelineRunner: Sendable {
         }
         // Worked on by a live process (on any host): its run lock is held.
         if RunLock.isHeld(runDirectory: dataDirectory.run(manifest.id)) {
-            throw RunInProgressError(runID: manifest.id, process: manifest.process ?? RunProcess(pid: 0, host: "another process"))
+            throw RunInProgressError(runID: manifest.id, process: manifest.process)
         }
         manifest.passes += 1
         manifest.status = .running
@@ -88,7 +88,7 @@ public struct PipelineRunner: Sendable {
         }
         // One process per run: two resumes of one run would each rewrite run.json.
         guard let runLock = try RunLock.acquire(runDirectory: dataDirectory.run(manifest.id)) else {
-            throw RunInProgressError(runID: manifest.id, process: original.process ?? RunProcess(pid: 0, host: "another process"))
+            throw RunInProgressError(runID: manifest.id, process: original.process)
         }
         defer { runLock.release() }
         sweepTemporaryFiles(manifest)
@@ -395,10 +395,14 @@ public struct PipelineRunner: Sendable {
 }
 
 /// `resume` of a run whose process still works on it.
-public struct RunInProgressError: Error, CustomStringConvertible, Sendable {
+public struct RunInProgressError: Error, CustomStringConvertible, Sendable, RetryClassifiable {
     public let runID: String
-    public let process: RunProcess
+    /// The process run.json names, when it names one.
+    public let process: RunProcess?
+    /// Another attempt may find the run free.
+    public var isRetryable: Bool { true }
     public var description: String {
-        "run \(runID) is still running (pid \(process.pid) on \(process.host)); wait for it to finish, or stop that process (it is then marked interrupted) before resuming."
+        let holder = process.map { "pid \($0.pid) on \($0.host)" } ?? "another process"
+        return "run \(runID) is being worked on by \(holder) (it holds the run's lock); wait for it to finish, or stop that process (the run is then marked interrupted) before resuming."
     }
 }
