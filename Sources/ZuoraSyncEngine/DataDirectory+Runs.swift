@@ -7,7 +7,11 @@ extension DataDirectory {
     public func manifestListing() -> StateListing<RunManifest> {
         var listing = StateListing<RunManifest>()
         for name in runNames() {
-            do { listing.items.append(try CanonicalJSON.readVersioned(RunManifest.self, from: manifest(name))) } catch let error as FileError {
+            do {
+                var item = try CanonicalJSON.readVersioned(RunManifest.self, from: manifest(name))
+                item.directory = run(name)
+                listing.items.append(item)
+            } catch let error as FileError {
                 listing.problems.append(error)
             } catch {
                 listing.problems.append(FileError(path: manifest(name).path, message: "\(error)", cause: error))
@@ -37,7 +41,9 @@ extension DataDirectory {
             }
             throw FileError(path: url.path, message: "no such run in \(root.path); list runs with `zuora-sync runs`.", isUsageError: true)
         }
-        return try CanonicalJSON.readVersioned(RunManifest.self, from: url)
+        var loaded = try CanonicalJSON.readVersioned(RunManifest.self, from: url)
+        loaded.directory = run(id)
+        return loaded
     }
 
     private func runNames() -> [String] {

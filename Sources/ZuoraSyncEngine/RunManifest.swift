@@ -31,6 +31,13 @@ public struct RunManifest: Sendable, Codable, VersionedFile {
     /// The process working on the run (pid and host), while it runs.
     public var process: RunProcess?
     public var results: [CustomerResult]
+    /// The run directory it was read from (not stored): lets `observedStatus` ask the run lock.
+    public var directory: URL?
+
+    private enum CodingKeys: String, CodingKey {
+        case formatVersion, id, sequence, pipelineName, pipelinePath, pipeline, customers, options, status, startedAt, finishedAt,
+             passes, process, results
+    }
 
     public init(id: String, sequence: Int, pipelineName: String, pipelinePath: String, pipeline: PipelineDefinition,
                 customers: [String], options: RunOptions, status: RunStatus, startedAt: Date, finishedAt: Date? = nil,
@@ -53,8 +60,10 @@ public struct RunManifest: Sendable, Codable, VersionedFile {
     public func result(for customer: String) -> CustomerResult? { results.first { $0.customer == customer } }
 
     /// The status a person should see: a `running` run whose process is gone was interrupted.
+    /// Read from a data directory, the run lock decides (on any host); otherwise the recorded pid.
     public func observedStatus(isAlive: (RunProcess) -> Bool = RunProcess.isAlive) -> RunStatus {
         guard status == .running else { return status }
+        if let directory { return RunLock.isHeld(runDirectory: directory) ? .running : .interrupted }
         guard let process else { return .interrupted }
         return isAlive(process) ? .running : .interrupted
     }

@@ -137,6 +137,8 @@ struct CrashSafetyTests {
         manifest.results = [CustomerResult(customer: "hooli", status: .running)]
         manifest.process = RunProcess(pid: 1, host: "pod-that-was-oom-killed")
         try CanonicalJSON.write(manifest, to: workspace.data.manifest(first.id))
+        // Nobody holds its run lock: `runs` and `status` show it interrupted, whatever host it names.
+        #expect(try workspace.data.loadManifest(first.id).observedStatus() == .interrupted)
         let resumed = try await workspace.runner(transport: FixtureTransport(mock: try workspace.mock())).resume(runID: first.id, customers: workspace.customers(["hooli"]))
         #expect(resumed.status == .succeeded)
     }
