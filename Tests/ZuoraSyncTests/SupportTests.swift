@@ -117,3 +117,17 @@ struct SupportTests {
         #expect(!text.isEmpty && !text.contains("tok-123"))
     }
 }
+
+@Suite("Timestamps")
+struct TimestampFormatTests {
+    @Test(arguments: [
+        (0.0, "1970-01-01T00:00:00.000Z"), (1_559_314_358.171, "2019-05-31T14:52:38.171Z"), (-1.5, "1969-12-31T23:59:58.500Z"),
+        (253_402_300_799.0, "9999-12-31T23:59:59.000Z"), (-62_135_596_800.0, "0001-01-01T00:00:00.000Z"), (9.2e15, "9999-12-31T23:59:59.000Z"),
+    ])
+    func formatsUTCWithMillisecondsAndClampsTheYear(_ seconds: Double, _ expected: String) {
+        #expect(Timestamp.format(Date(timeIntervalSince1970: seconds)) == expected)
+        if seconds > -62_135_596_800 && seconds < 253_402_300_799 {
+            #expect(Timestamp.parse(expected).map(Timestamp.format) == expected, "round trip")
+        }
+    }
+}

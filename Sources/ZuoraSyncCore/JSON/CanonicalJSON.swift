@@ -70,8 +70,23 @@ public enum Timestamp {
         var ms = millis % 1000
         if ms < 0 { ms += 1000; seconds -= 1 }
         let parts = civil(from: seconds)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-                      parts.year, parts.month, parts.day, parts.hour, parts.minute, parts.second, Int(ms))
+        // Digits written by hand: `String(format:)` cost more than the rest of this on hot paths.
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(24)
+        func digits(_ value: Int, _ width: Int) {
+            var divisor = 1
+            for _ in 1..<width { divisor *= 10 }
+            var rest = max(0, value)
+            while divisor > 0 {
+                bytes.append(UInt8(48 + (rest / divisor) % 10))
+                rest %= divisor
+                divisor /= 10
+            }
+        }
+        digits(parts.year, 4); bytes.append(45); digits(parts.month, 2); bytes.append(45); digits(parts.day, 2)
+        bytes.append(84); digits(parts.hour, 2); bytes.append(58); digits(parts.minute, 2); bytes.append(58)
+        digits(parts.second, 2); bytes.append(46); digits(Int(ms), 3); bytes.append(90)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Accepts ISO 8601 with or without fractional seconds and with `Z` or an offset, and
