@@ -18,24 +18,12 @@ struct CommandLineTests {
 
     init() throws {
         workspace = try TestWorkspace()
-        try Self.writeCustomers(workspace, secrets: ["globex": "globex-demo-secret", "initech": "initech-demo-secret"])
+        try workspace.writeCustomers()
     }
 
-    static func writeCustomers(_ workspace: TestWorkspace, secrets: [String: String]) throws {
-        var text = "customers:\n"
-        for (id, secret) in secrets.sorted(by: { $0.key < $1.key }) {
-            text += "  - {id: \(id), name: \(id.capitalized), base_url: \"fixture://\(id)\", client_id: \(id)-client, client_secret: \(secret)}\n"
-        }
-        try text.write(to: workspace.root.appendingPathComponent("customers.yaml"), atomically: true, encoding: .utf8)
-    }
-
-    func zuoraSync(_ arguments: [String]) async throws -> CommandResult {
-        try await CommandLineRunner.run(arguments + ["--data-dir", workspace.data.root.path, "--fixtures", workspace.fixtures.path],
-                                  in: workspace.root)
-    }
 
     @Test func runSyncsAndExitsZero() async throws {
-        let result = try await zuoraSync(["run", "--all", "--pipeline", pipeline])
+        let result = try await workspace.zuoraSync(["run", "--all", "--pipeline", pipeline])
         #expect(result.exitCode == 0, "\(result.stderr)")
         #expect(result.stdout.contains("succeeded"))
         #expect(result.stdout.contains("globex"))
@@ -46,26 +34,26 @@ struct CommandLineTests {
         let outside = try FileManager.default.contentsOfDirectory(atPath: workspace.root.path).sorted()
         #expect(outside == ["customers.yaml", "data", "fixtures"])
 
-        let runs = try await zuoraSync(["runs"])
+        let runs = try await workspace.zuoraSync(["runs"])
         #expect(runs.exitCode == 0)
         #expect(runs.stdout.contains("sync-workflows"))
-        let inspect = try await zuoraSync(["inspect", "--customer", "globex", "--stage", "download-exports"])
+        let inspect = try await workspace.zuoraSync(["inspect", "--customer", "globex", "--stage", "download-exports"])
         #expect(inspect.exitCode == 0)
         #expect(inspect.stdout.contains("downloaded=121"))
         #expect(inspect.stdout.contains("invalid JSON"))
-        let json = try await zuoraSync(["inspect", "--json"])
+        let json = try await workspace.zuoraSync(["inspect", "--json"])
         let parsed = try JSONValue.parse(Data(json.stdout.utf8))
         #expect(parsed["stages"]?.arrayValue?.count == 14)
         #expect(parsed["status"]?.stringValue == "succeeded")
         #expect(parsed["run"]?.stringValue?.isEmpty == false)
-        let resume = try await zuoraSync(["resume"])
+        let resume = try await workspace.zuoraSync(["resume"])
         #expect(resume.exitCode == 0)
         #expect(resume.stdout.contains("Nothing to resume"))
     }
 
     @Test func aFailingCustomerExitsOneAndOthersStillSync() async throws {
-        try Self.writeCustomers(workspace, secrets: ["globex": "Sup3rS3cretWrongValue", "initech": "initech-demo-secret"])
-        let result = try await zuoraSync(["run", "--all", "--pipeline", pipeline])
+        try workspace.writeCustomers(secrets: ["globex": "Sup3rS3cretWrongValue", "initech": "initech-demo-secret"])
+        let result = try await workspace.zuoraSync(["run", "--all", "--pipeline", pipeline])
         #expect(result.exitCode == 1)
         #expect(result.stdout.contains("globex failed at oauth-token"))
         #expect(result.stdout.contains("(not retryable)"))
@@ -77,30 +65,30 @@ struct CommandLineTests {
     @Test func badConfigurationExits64WithFileAndLine() async throws {
         let bad = workspace.root.appendingPathComponent("bad.yaml")
         try "stages:\n  - id: a\n    kind: validate-credentials\n    page_size: 0\n".write(to: bad, atomically: true, encoding: .utf8)
-        let result = try await zuoraSync(["validate", bad.path])
+        let result = try await workspace.zuoraSync(["validate", bad.path])
         #expect(result.exitCode == 64)
         #expect(result.stderr.contains("bad.yaml:4: stages[0].page_size: unknown key 'page_size'"))
-        let run = try await zuoraSync(["run", "--all", "--pipeline", bad.path])
+        let run = try await workspace.zuoraSync(["run", "--all", "--pipeline", bad.path])
         #expect(run.exitCode == 64)
         #expect(!FileManager.default.fileExists(atPath: workspace.data.runs.path), "nothing ran")
     }
 
     @Test func usageErrorsExit64() async throws {
-        #expect(try await zuoraSync(["run", "--pipeline", pipeline]).exitCode == 64)
-        let unknown = try await zuoraSync(["run", "--customer", "nope", "--pipeline", pipeline])
+        #expect(try await workspace.zuoraSync(["run", "--pipeline", pipeline]).exitCode == 64)
+        let unknown = try await workspace.zuoraSync(["run", "--customer", "nope", "--pipeline", pipeline])
         #expect(unknown.exitCode == 64)
         #expect(unknown.stderr.contains("No customer 'nope'"))
         #expect(unknown.stderr.contains("globex"))
-        #expect(try await zuoraSync(["inspect", "no-such-run"]).exitCode == 64)
-        #expect(try await zuoraSync(["resume", "no-such-run"]).exitCode == 64)
-        #expect(try await zuoraSync(["trash", "restore", "../etc"]).exitCode == 64)
+        #expect(try await workspace.zuoraSync(["inspect", "no-such-run"]).exitCode == 64)
+        #expect(try await workspace.zuoraSync(["resume", "no-such-run"]).exitCode == 64)
+        #expect(try await workspace.zuoraSync(["trash", "restore", "../etc"]).exitCode == 64)
         let missing = try await CommandLineRunner.run(["validate", pipeline, "--customers", "absent.yaml"], in: workspace.root)
         #expect(missing.exitCode == 64)
         #expect(missing.stderr.contains("customers.example.yaml"))
     }
 
     @Test func validateReportsBothFiles() async throws {
-        let result = try await zuoraSync(["validate", pipeline])
+        let result = try await workspace.zuoraSync(["validate", pipeline])
         #expect(result.exitCode == 0)
         #expect(result.stdout.contains("7 stages"))
         #expect(result.stdout.contains("2 customer(s): globex, initech"))

@@ -10,13 +10,9 @@ struct LogFormatTests {
 
     init() throws {
         workspace = try TestWorkspace()
-        try CommandLineTests.writeCustomers(workspace, secrets: ["globex": "globex-demo-secret", "initech": "initech-demo-secret"])
+        try workspace.writeCustomers()
     }
 
-    func zuoraSync(_ arguments: [String], environment: [String: String] = [:]) async throws -> CommandResult {
-        try await CommandLineRunner.run(arguments + ["--data-dir", workspace.data.root.path, "--fixtures", workspace.fixtures.path],
-                                        environment: environment, in: workspace.root)
-    }
 
     /// Every stderr line is a JSON object; returns them.
     func jsonLines(_ stderr: String) throws -> [[String: JSONValue]] {
@@ -27,7 +23,7 @@ struct LogFormatTests {
     }
 
     @Test func jsonLogLinesHaveTypedFields() async throws {
-        let result = try await zuoraSync(["run", "--all", "--pipeline", TestWorkspace.pipelinePath, "-v", "--log-format", "json"])
+        let result = try await workspace.zuoraSync(["run", "--all", "--pipeline", TestWorkspace.pipelinePath, "-v", "--log-format", "json"])
         #expect(result.exitCode == 0, "\(result.stderr)")
         let lines = try jsonLines(result.stderr)
         let committed = lines.filter { $0["message"]?.stringValue == "stage.committed" }
@@ -45,7 +41,7 @@ struct LogFormatTests {
     }
 
     @Test func requestLogLinesCarryStatusAndAttemptAsNumbers() async throws {
-        let result = try await zuoraSync(["run", "--customer", "initech", "--pipeline", TestWorkspace.pipelinePath,
+        let result = try await workspace.zuoraSync(["run", "--customer", "initech", "--pipeline", TestWorkspace.pipelinePath,
                                           "--log-level", "debug", "--log-format", "json"])
         #expect(result.exitCode == 0, "\(result.stderr)")
         let request = try #require(try jsonLines(result.stderr).first {
@@ -58,12 +54,12 @@ struct LogFormatTests {
     }
 
     @Test func theEnvironmentChoosesTheFormatAndTextStaysTheDefault() async throws {
-        let json = try await zuoraSync(["run", "--customer", "initech", "--pipeline", TestWorkspace.pipelinePath, "-v"],
+        let json = try await workspace.zuoraSync(["run", "--customer", "initech", "--pipeline", TestWorkspace.pipelinePath, "-v"],
                                        environment: ["ZUORA_SYNC_LOG_FORMAT": "json"])
         #expect(json.exitCode == 0, "\(json.stderr)")
         #expect(try jsonLines(json.stderr).contains { $0["message"]?.stringValue == "run.finished" && $0["status"]?.stringValue == "succeeded" })
 
-        let text = try await zuoraSync(["run", "--customer", "initech", "--pipeline", TestWorkspace.pipelinePath, "-v"])
+        let text = try await workspace.zuoraSync(["run", "--customer", "initech", "--pipeline", TestWorkspace.pipelinePath, "-v"])
         #expect(text.exitCode == 0)
         #expect(text.stderr.contains(" info zuora-sync: "))
         #expect(!text.stderr.hasPrefix("{"))
@@ -71,7 +67,7 @@ struct LogFormatTests {
 
     @Test(arguments: [(["--log-format", "xml"], [String: String]()), ([], ["ZUORA_SYNC_LOG_FORMAT": "yaml"])])
     func anUnknownFormatIsAUsageError(arguments: [String], environment: [String: String]) async throws {
-        let result = try await zuoraSync(["runs"] + arguments, environment: environment)
+        let result = try await workspace.zuoraSync(["runs"] + arguments, environment: environment)
         #expect(result.exitCode == 64)
         #expect(result.stderr.contains("use text or json"))
     }

@@ -22,7 +22,7 @@ struct MetricsFileTests {
     @Test(.enabled(if: ExternalTools.python3 != nil, "python3 is not installed: the metrics file is checked with prometheus_client's parser (make deps)"))
     func theMetricsFileParsesAndHoldsEachCustomersFigures() async throws {
         let workspace = try TestWorkspace()
-        try CommandLineTests.writeCustomers(workspace, secrets: ["globex": "Wr0ngSecretValue", "initech": "initech-demo-secret"])
+        try workspace.writeCustomers(secrets: ["globex": "Wr0ngSecretValue", "initech": "initech-demo-secret"])
         let run = try await CommandLineRunner.run(["run", "--all", "--pipeline", TestWorkspace.pipelinePath, "--data-dir", workspace.data.root.path,
                                                    "--fixtures", workspace.fixtures.path], in: workspace.root)
         #expect(run.exitCode == 1, "globex fails on its secret")

@@ -134,7 +134,7 @@ struct ReportTests {
 
     @Test func theReportCommandWritesTheSiteAndNeedsAStore() async throws {
         let workspace = try TestWorkspace()
-        try CommandLineTests.writeCustomers(workspace, secrets: ["initech": "initech-demo-secret"])
+        try workspace.writeCustomers(secrets: ["initech": "initech-demo-secret"])
         let arguments = ["--data-dir", workspace.data.root.path, "--fixtures", workspace.fixtures.path]
         let empty = try await CommandLineRunner.run(["report"] + arguments, in: workspace.root)
         #expect(empty.exitCode == 64)

@@ -125,17 +125,13 @@ struct RunEventCommandLineTests {
 
     init() throws {
         workspace = try TestWorkspace()
-        try CommandLineTests.writeCustomers(workspace, secrets: ["globex": "globex-demo-secret", "initech": "initech-demo-secret"])
+        try workspace.writeCustomers()
     }
 
-    func zuoraSync(_ arguments: [String]) async throws -> CommandResult {
-        try await CommandLineRunner.run(arguments + ["--data-dir", workspace.data.root.path, "--fixtures", workspace.fixtures.path],
-                                        in: workspace.root)
-    }
 
     @Test(arguments: ["--events", "--json"])
     func eventsPrintsOneJSONEventPerLine(flag: String) async throws {
-        let result = try await zuoraSync(["run", "--all", "--pipeline", TestWorkspace.pipelinePath, flag])
+        let result = try await workspace.zuoraSync(["run", "--all", "--pipeline", TestWorkspace.pipelinePath, flag])
         #expect(result.exitCode == 0, "\(result.stderr)")
         let lines = result.stdout.split(separator: "\n").map(String.init)
         let events = try lines.map { try RunEvent.parse(line: $0) }
@@ -150,8 +146,8 @@ struct RunEventCommandLineTests {
     }
 
     @Test func workWithJSONPrintsTheEventsOfEachJob() async throws {
-        #expect(try await zuoraSync(["sync", "--all", "--pipeline", TestWorkspace.pipelinePath]).exitCode == 0)
-        let work = try await zuoraSync(["work", "--stop-when-empty", "--json"])
+        #expect(try await workspace.zuoraSync(["sync", "--all", "--pipeline", TestWorkspace.pipelinePath]).exitCode == 0)
+        let work = try await workspace.zuoraSync(["work", "--stop-when-empty", "--json"])
         #expect(work.exitCode == 0, "\(work.stderr)")
         let events = try work.stdout.split(separator: "\n").map { try RunEvent.parse(line: String($0)) }
         #expect(events.filter { $0.event == .runStarted }.count == 2, "one run per queued job")
@@ -160,7 +156,7 @@ struct RunEventCommandLineTests {
     }
 
     @Test func aNonTerminalGetsPlainLinesPerStage() async throws {
-        let result = try await zuoraSync(["run", "--all", "--pipeline", TestWorkspace.pipelinePath])
+        let result = try await workspace.zuoraSync(["run", "--all", "--pipeline", TestWorkspace.pipelinePath])
         #expect(result.exitCode == 0, "\(result.stderr)")
         #expect(result.stderr.contains("globex: download-exports started"))
         #expect(result.stderr.contains("initech: extract-tasks committed in"))

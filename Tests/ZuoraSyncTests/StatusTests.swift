@@ -13,29 +13,25 @@ struct StatusTests {
 
     init() throws {
         workspace = try TestWorkspace()
-        try CommandLineTests.writeCustomers(workspace, secrets: ["globex": "globex-demo-secret", "initech": "initech-demo-secret"])
+        try workspace.writeCustomers()
     }
 
-    func zuoraSync(_ arguments: [String]) async throws -> CommandResult {
-        try await CommandLineRunner.run(arguments + ["--data-dir", workspace.data.root.path, "--fixtures", workspace.fixtures.path],
-                                        in: workspace.root)
-    }
 
     @Test func statusExitsTwoUntilEveryCustomerSyncedThenZero() async throws {
-        let before = try await zuoraSync(["status", "--pipeline", TestWorkspace.pipelinePath])
+        let before = try await workspace.zuoraSync(["status", "--pipeline", TestWorkspace.pipelinePath])
         #expect(before.exitCode == 2, "\(before.stderr)")
         #expect(before.stdout.contains("never-synced: globex has never been synced"))
         #expect(before.stdout.contains("→ zuora-sync run --customer globex"))
 
-        let run = try await zuoraSync(["run", "--all", "--pipeline", TestWorkspace.pipelinePath])
+        let run = try await workspace.zuoraSync(["run", "--all", "--pipeline", TestWorkspace.pipelinePath])
         #expect(run.exitCode == 0, "\(run.stderr)")
-        let after = try await zuoraSync(["status", "--pipeline", TestWorkspace.pipelinePath])
+        let after = try await workspace.zuoraSync(["status", "--pipeline", TestWorkspace.pipelinePath])
         #expect(after.exitCode == 0, "\(after.stdout)")
         #expect(after.stdout.contains("All is well."))
         #expect(after.stdout.contains("jobs: 0 waiting, 0 running, 0 failed"))
         #expect(after.stdout.contains("next scheduled slot: "))
 
-        let json = try await zuoraSync(["status", "--json", "--pipeline", TestWorkspace.pipelinePath])
+        let json = try await workspace.zuoraSync(["status", "--json", "--pipeline", TestWorkspace.pipelinePath])
         let parsed = try JSONValue.parse(Data(json.stdout.utf8))
         #expect(parsed["customers"]?.arrayValue?.map { $0["lastResult"]?.stringValue } == ["succeeded", "succeeded"])
         #expect(parsed["problems"]?.arrayValue?.isEmpty == true)
@@ -43,11 +39,11 @@ struct StatusTests {
     }
 
     @Test func aFailedJobNeedsAttentionWithTheCommandToRetryIt() async throws {
-        try CommandLineTests.writeCustomers(workspace, secrets: ["globex": "Wr0ngSecretValue", "initech": "initech-demo-secret"])
-        #expect(try await zuoraSync(["sync", "--customer", "globex", "--pipeline", TestWorkspace.pipelinePath]).exitCode == 0)
-        let work = try await zuoraSync(["work", "--stop-when-empty"])
+        try workspace.writeCustomers(secrets: ["globex": "Wr0ngSecretValue", "initech": "initech-demo-secret"])
+        #expect(try await workspace.zuoraSync(["sync", "--customer", "globex", "--pipeline", TestWorkspace.pipelinePath]).exitCode == 0)
+        let work = try await workspace.zuoraSync(["work", "--stop-when-empty"])
         #expect(work.exitCode == 1)
-        let status = try await zuoraSync(["status", "--pipeline", TestWorkspace.pipelinePath])
+        let status = try await workspace.zuoraSync(["status", "--pipeline", TestWorkspace.pipelinePath])
         #expect(status.exitCode == 2)
         #expect(status.stdout.contains("jobs: 0 waiting, 0 running, 1 failed"))
         let job = try #require(JobQueue(dataDirectory: workspace.data).jobs(in: .failed).first)
@@ -127,17 +123,17 @@ struct StatusTests {
     }
 
     @Test func listingCommandsPrintJSON() async throws {
-        #expect(try await zuoraSync(["run", "--customer", "initech", "--pipeline", TestWorkspace.pipelinePath]).exitCode == 0)
-        let customers = try await zuoraSync(["customers", "list", "--json"])
+        #expect(try await workspace.zuoraSync(["run", "--customer", "initech", "--pipeline", TestWorkspace.pipelinePath]).exitCode == 0)
+        let customers = try await workspace.zuoraSync(["customers", "list", "--json"])
         let list = try #require(try JSONValue.parse(Data(customers.stdout.utf8)).arrayValue)
         #expect(list.map { $0["id"]?.stringValue } == ["globex", "initech"])
         #expect(list.last?["lastResult"]?.stringValue == "succeeded")
         #expect(!customers.stdout.contains("demo-secret"))
-        let schedule = try await zuoraSync(["schedule", "list", "--json", "--pipeline", TestWorkspace.pipelinePath])
+        let schedule = try await workspace.zuoraSync(["schedule", "list", "--json", "--pipeline", TestWorkspace.pipelinePath])
         let plans = try #require(try JSONValue.parse(Data(schedule.stdout.utf8)).arrayValue)
         #expect(plans.first?["schedule"]?.stringValue == "0 * * * *")
         #expect(plans.first?["nextRun"]?.stringValue != nil)
-        let validate = try await zuoraSync(["customers", "validate", "--json"])
+        let validate = try await workspace.zuoraSync(["customers", "validate", "--json"])
         #expect(validate.exitCode == 0, "\(validate.stderr)")
         let verdicts = try #require(try JSONValue.parse(Data(validate.stdout.utf8)).arrayValue)
         #expect(verdicts.map { $0["id"]?.stringValue } == ["globex", "initech"])

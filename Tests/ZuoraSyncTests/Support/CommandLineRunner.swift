@@ -29,6 +29,23 @@ enum CommandLineRunner {
     }
 }
 
+extension TestWorkspace {
+    /// Runs the binary in this workspace (its data directory and fixtures), as a person would.
+    func zuoraSync(_ arguments: [String], environment: [String: String] = [:]) async throws -> CommandResult {
+        try await CommandLineRunner.run(arguments + ["--data-dir", data.root.path, "--fixtures", fixtures.path],
+                                        environment: environment, in: root)
+    }
+
+    /// Writes `customers.yaml` (the default customers file in the workspace) for fixture tenants.
+    func writeCustomers(secrets: [String: String] = ["globex": "globex-demo-secret", "initech": "initech-demo-secret"]) throws {
+        var text = "customers:\n"
+        for (id, secret) in secrets.sorted(by: { $0.key < $1.key }) {
+            text += "  - {id: \(id), name: \(id.capitalized), base_url: \"fixture://\(id)\", client_id: \(id)-client, client_secret: \(secret)}\n"
+        }
+        try text.write(to: root.appendingPathComponent("customers.yaml"), atomically: true, encoding: .utf8)
+    }
+}
+
 /// A `zuora-sync` process started in the background (to signal it while it works).
 final class RunningCommand: @unchecked Sendable {
     // @unchecked: `process` is only used from the test that owns this value.
