@@ -24,6 +24,8 @@ let package = Package(
     targets: [
         // libcurl behind small typed C functions.
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // libpq for the PostgreSQL store (Debian libpq-dev).
+        .systemLibrary(name: "CPostgres", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         // libcrypto (SHA-256, random bytes, AES-GCM) and syncfs.
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
@@ -36,9 +38,9 @@ let package = Package(
         .target(name: "ZuoraAPI", dependencies: [
             "ZuoraSyncCore", "ZuoraSyncHTTP", "CCrypto", .product(name: "Logging", package: "swift-log"),
         ]),
-        // The database, snapshots, objects, trash and the semantic diff.
+        // The database (SQLite through GRDB, PostgreSQL through libpq), snapshots, objects, trash, the semantic diff.
         .target(name: "ZuoraSyncStore", dependencies: [
-            "ZuoraSyncCore", "ZuoraAPI", .product(name: "GRDB", package: "GRDB.swift"),
+            "ZuoraSyncCore", "ZuoraAPI", "CPostgres", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         // The engine: stage-kind protocol, registry, loader, runner, manifest, summaries. Names no kind.
         .target(name: "ZuoraSyncEngine", dependencies: [

@@ -7,8 +7,9 @@ if command -v pkg-config >/dev/null 2>&1; then
   pkg-config --exists libcurl || missing+=(libcurl4-openssl-dev)
   pkg-config --exists libcrypto || missing+=(libssl-dev)
   pkg-config --exists sqlite3 || missing+=(libsqlite3-dev)
+  pkg-config --exists libpq || missing+=(libpq-dev)
 else
-  missing+=(libcurl4-openssl-dev libssl-dev libsqlite3-dev)
+  missing+=(libcurl4-openssl-dev libssl-dev libsqlite3-dev libpq-dev)
 fi
 command -v sqlite3 >/dev/null 2>&1 || missing+=(sqlite3)
 # Test tooling: the report's task graphs (dot), the report checked in a real browser, and the
@@ -16,6 +17,8 @@ command -v sqlite3 >/dev/null 2>&1 || missing+=(sqlite3)
 command -v dot >/dev/null 2>&1 || missing+=(graphviz)
 command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || missing+=(chromium)
 command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-pip)
+# The PostgreSQL server the store, queue and several-hosts tests start (initdb in a temp dir).
+command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing build and test dependencies: ${missing[*]}" >&2
   sudo=""

@@ -4,6 +4,21 @@ import ZuoraSyncStore
 
 /// Turns an export document into task and linkage rows. Pure: no I/O.
 public enum TaskExtractor {
+    /// NUL cannot be stored in PostgreSQL's text or jsonb: on both backends a task column holds
+    /// U+FFFD in its place (the stored export keeps the original, escaped).
+    static func withoutNUL(_ text: String) -> String {
+        text.contains("\u{0}") ? text.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : text
+    }
+
+    static func withoutNUL(_ value: JSONValue) -> JSONValue {
+        switch value {
+        case .string(let text): return .string(withoutNUL(text))
+        case .array(let items): return .array(items.map(withoutNUL))
+        case .object(let members): return .object(Dictionary(uniqueKeysWithValues: members.map { (withoutNUL($0.key), withoutNUL($0.value)) }))
+        default: return value
+        }
+    }
+
     public static func extract(from export: JSONValue) -> TaskExtraction {
         var result = TaskExtraction()
         var seen = Set<Int64>()
@@ -18,11 +33,11 @@ public enum TaskExtractor {
             }
             func text(_ key: String) -> String? {
                 guard let value = task[key], !value.isNull else { return nil }
-                return value.stringValue ?? value.intValue.map(String.init) ?? value.compactCanonicalString()
+                return withoutNUL(value.stringValue ?? value.intValue.map(String.init) ?? value.compactCanonicalString())
             }
             func json(_ key: String) -> String? {
                 guard let value = task[key], !value.isNull else { return nil }
-                return value.compactCanonicalString()
+                return withoutNUL(value).compactCanonicalString()
             }
             result.tasks.append(ExtractedTask(
                 zuoraTaskID: id, parentTaskID: task["task_id"]?.intValue, name: text("name"), actionType: text("action_type"),

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import ZuoraSyncCore
 
 /// A customer as the report shows it.

@@ -1,10 +1,8 @@
 import Foundation
-import GRDB
 import ZuoraSyncCore
 
 /// A row of `runs`: how one customer's part of a run ended.
-public struct RunHistoryRow: Sendable, Codable, Equatable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "runs"
+public struct RunHistoryRow: Sendable, Codable, Equatable {
 
     public var runID: String
     public var customerSlug: String
@@ -53,5 +51,34 @@ public struct RunHistoryRow: Sendable, Codable, Equatable, FetchableRecord, Pers
         case runID = "run_id", customerSlug = "customer_slug", pipeline, status, isDryRun = "is_dry_run", startedAt = "started_at"
         case finishedAt = "finished_at", durationMilliseconds = "duration_ms", workflows, tasks, created, updated, deleted, warnings
         case requests, retries, failedStage = "failed_stage", error
+    }
+
+    init(row: SQLRow) {
+        runID = row["run_id"]
+        customerSlug = row["customer_slug"]
+        pipeline = row["pipeline"]
+        status = row["status"]
+        isDryRun = row["is_dry_run"]
+        startedAt = row["started_at"]
+        finishedAt = row["finished_at"]
+        durationMilliseconds = row["duration_ms"]
+        workflows = row["workflows"]
+        tasks = row["tasks"]
+        created = row["created"]
+        updated = row["updated"]
+        deleted = row["deleted"]
+        warnings = row["warnings"]
+        requests = row["requests"]
+        retries = row["retries"]
+        failedStage = row["failed_stage"]
+        error = row["error"]
+    }
+
+    static let columns = "run_id, customer_slug, pipeline, status, is_dry_run, started_at, finished_at, duration_ms, workflows, tasks, created, updated, deleted, warnings, requests, retries, failed_stage, error"
+
+    var values: [SQLValue] {
+        [runID.sqlValue, customerSlug.sqlValue, pipeline.sqlValue, status.sqlValue, isDryRun.sqlValue, startedAt.sqlValue,
+         finishedAt.sqlValue, durationMilliseconds.sqlValue, workflows.sqlValue, tasks.sqlValue, created.sqlValue, updated.sqlValue,
+         deleted.sqlValue, warnings.sqlValue, requests.sqlValue, retries.sqlValue, failedStage.sqlValue, error.sqlValue]
     }
 }

@@ -1,12 +1,11 @@
 import Foundation
-import GRDB
 import ZuoraSyncCore
 
 extension Store {
     /// Every customer with its last result and stored totals, by slug.
     public func customerOverviews() throws -> [CustomerOverview] {
-        try writer.read { db in
-            try Row.fetchAll(db, sql: """
+        try read { db in
+            try db.query("""
                 SELECT c.slug, c.name, c.last_synced_at, c.last_result,
                        (SELECT COUNT(*) FROM workflows w WHERE w.customer_id = c.id) AS workflows,
                        (SELECT COUNT(*) FROM tasks t JOIN workflows w ON w.id = t.workflow_id WHERE w.customer_id = c.id) AS tasks
@@ -20,17 +19,17 @@ extension Store {
 
     /// A customer's workflows with their task counts, action types and priorities, by Zuora id.
     public func workflowOverviews(customerSlug: String) throws -> [WorkflowOverview] {
-        try writer.read { db in
-            let rows = try Row.fetchAll(db, sql: """
+        try read { db in
+            let rows = try db.query("""
                 SELECT w.id, w.zuora_id, w.name, w.description, w.status, w.version, w.type, w.updated_on, w.export_sha256,
                        (SELECT COUNT(*) FROM tasks t WHERE t.workflow_id = w.id) AS task_count
                 FROM workflows w JOIN customers c ON c.id = w.customer_id WHERE c.slug = ? ORDER BY w.zuora_id
-                """, arguments: [customerSlug])
+                """, customerSlug)
             var facets: [Int64: (actions: Set<String>, priorities: Set<String>)] = [:]
-            for row in try Row.fetchAll(db, sql: """
+            for row in try db.query("""
                 SELECT t.workflow_id, t.action_type, t.priority FROM tasks t JOIN workflows w ON w.id = t.workflow_id
                 JOIN customers c ON c.id = w.customer_id WHERE c.slug = ?
-                """, arguments: [customerSlug]) {
+                """, customerSlug) {
                 let id: Int64 = row["workflow_id"]
                 if let action: String = row["action_type"] { facets[id, default: ([], [])].actions.insert(action) }
                 if let priority: String = row["priority"] { facets[id, default: ([], [])].priorities.insert(priority) }
@@ -47,20 +46,20 @@ extension Store {
 
     /// A workflow's tasks and linkages.
     public func taskGraph(customerSlug: String, zuoraID: Int64) throws -> (tasks: [TaskOverview], linkages: [LinkageOverview]) {
-        try writer.read { db in
-            let tasks = try Row.fetchAll(db, sql: """
+        try read { db in
+            let tasks = try db.query("""
                 SELECT t.zuora_task_id, t.parent_task_id, t.name, t.action_type, t.object, t.priority FROM tasks t
                 JOIN workflows w ON w.id = t.workflow_id JOIN customers c ON c.id = w.customer_id
                 WHERE c.slug = ? AND w.zuora_id = ? ORDER BY t.zuora_task_id
-                """, arguments: [customerSlug, zuoraID]).map { row in
+                """, customerSlug, zuoraID).map { row in
                 TaskOverview(zuoraTaskID: row["zuora_task_id"], parentTaskID: row["parent_task_id"], name: row["name"],
                              actionType: row["action_type"], object: row["object"], priority: row["priority"])
             }
-            let linkages = try Row.fetchAll(db, sql: """
+            let linkages = try db.query("""
                 SELECT l.linkage_type, l.source_task_id, l.target_task_id FROM linkages l
                 JOIN workflows w ON w.id = l.workflow_id JOIN customers c ON c.id = w.customer_id
                 WHERE c.slug = ? AND w.zuora_id = ? ORDER BY l.id
-                """, arguments: [customerSlug, zuoraID]).map { row in
+                """, customerSlug, zuoraID).map { row in
                 LinkageOverview(linkageType: row["linkage_type"], sourceTaskID: row["source_task_id"], targetTaskID: row["target_task_id"])
             }
             return (tasks, linkages)

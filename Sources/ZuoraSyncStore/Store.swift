@@ -18,20 +18,35 @@ public struct WorkflowUpsert: Sendable {
 public struct StoreError: Error, RetryClassifiable, CustomStringConvertible, Sendable {
     public var message: String
     public var isRetryable: Bool
-    public init(_ message: String, isRetryable: Bool) {
+    /// PostgreSQL's error code, when the server gave one.
+    public var sqlState: String?
+    /// The connection to the database server broke (restart, network): nothing was committed.
+    public var isConnectionLost: Bool
+    public init(_ message: String, isRetryable: Bool, sqlState: String? = nil, isConnectionLost: Bool = false) {
         self.message = message
         self.isRetryable = isRetryable
+        self.sqlState = sqlState
+        self.isConnectionLost = isConnectionLost
     }
     public var description: String { message }
 }
 
-/// The SQLite database under the data directory (`store.sqlite`), WAL mode, foreign keys on.
-/// Every write is one transaction.
+/// The database: SQLite under the data directory (`store.sqlite`, WAL mode, foreign keys on) by
+/// default, or PostgreSQL (`store:` / `--store`). One SQL text serves both (`SQLDatabase`); every
+/// write is one transaction.
 public final class Store: Sendable {
-    public let writer: any DatabaseWriter
+    public let database: any SQLDatabase
 
-    /// Opens (creating and migrating) the database at `url`.
-    public init(url: URL) throws {
+    /// The GRDB connection of an SQLite store (tests and SQLite-only tools); nil for PostgreSQL.
+    public var sqliteWriter: (any DatabaseWriter)? { (database as? GRDBDatabase)?.writer }
+    public var dialect: SQLDialect { database.dialect }
+
+    public init(database: any SQLDatabase) {
+        self.database = database
+    }
+
+    /// Opens (creating and migrating) the SQLite database at `url`.
+    public convenience init(url: URL) throws {
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         var configuration = Configuration()
         configuration.busyMode = .timeout(30)
@@ -46,16 +61,17 @@ public final class Store: Sendable {
             }
         }
         do {
-            writer = try DatabasePool(path: url.path, configuration: configuration)
+            let writer = try DatabasePool(path: url.path, configuration: configuration)
             try StoreSchema.migrator.migrate(writer)
+            self.init(database: GRDBDatabase(writer: writer, location: url.path))
         } catch {
             throw FileError(path: url.path, message: "cannot open the database (\(error)). If it is damaged, move it aside; the next full sync rebuilds it.")
         }
     }
 
-    /// Opens an existing database for reading only: no lock file, no migration, nothing written
-    /// (read commands work on a read-only data directory).
-    public init(readingOnly url: URL) throws {
+    /// Opens an existing SQLite database for reading only: no lock file, no migration, nothing
+    /// written (read commands work on a read-only data directory).
+    public convenience init(readingOnly url: URL) throws {
         var configuration = Configuration()
         configuration.readonly = true
         configuration.busyMode = .timeout(30)
@@ -71,15 +87,38 @@ public final class Store: Sendable {
                 throw FileError(path: url.path, message: "cannot open the database for reading (\(error)).", cause: error)
             }
         }
-        writer = queue
+        self.init(database: GRDBDatabase(writer: queue, location: url.path))
     }
 
-    /// An empty in-memory store (dry runs with no database yet, tests).
-    public init() throws {
+    /// An empty in-memory SQLite store (dry runs with no database yet, tests).
+    public convenience init() throws {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
-        writer = try DatabaseQueue(configuration: configuration)
+        let writer = try DatabaseQueue(configuration: configuration)
         try StoreSchema.migrator.migrate(writer)
+        self.init(database: GRDBDatabase(writer: writer, location: ":memory:"))
+    }
+
+    /// Connects to a PostgreSQL store and creates or upgrades its schema (under an advisory lock).
+    public convenience init(postgres: PostgresLocation, environment: [String: String], migrate: Bool = true) throws {
+        let database = try PostgresDatabase(location: postgres, environment: environment)
+        if migrate { try database.migrate() }
+        self.init(database: database)
+    }
+
+    /// Opens the store at `location`; SQLite's file defaults to the data directory's `store.sqlite`.
+    /// `readOnly` opens an SQLite file without writing (and a missing one as an empty in-memory
+    /// store, for dry runs, which must not create files outside their run directory).
+    public static func opening(_ location: StoreLocation, dataDirectory: DataDirectory, environment: [String: String],
+                            readOnly: Bool = false) throws -> Store {
+        switch location {
+        case .sqlite(let path):
+            let url = path.map { URL(fileURLWithPath: $0) } ?? dataDirectory.storeFile
+            if readOnly { return FileManager.default.fileExists(atPath: url.path) ? try Store(url: url) : try Store() }
+            return try Store(url: url)
+        case .postgresql(let postgres):
+            return try Store(postgres: postgres, environment: environment)
+        }
     }
 
     /// Opens `url` if the file exists, else an empty in-memory copy; for dry runs, which must not
@@ -88,44 +127,47 @@ public final class Store: Sendable {
         FileManager.default.fileExists(atPath: url.path) ? try Store(url: url) : try Store()
     }
 
+    func read<T>(_ body: (any SQLSession) throws -> T) throws -> T { try database.read(body) }
+    func write<T>(_ body: (any SQLSession) throws -> T) throws -> T { try database.write(body) }
+
     // MARK: customers
 
     /// Inserts or updates the customer row; returns its id.
     @discardableResult
     public func upsertCustomer(_ customer: CustomerConfig) throws -> Int64 {
-        try writer.write { db in try Self.upsertCustomer(customer, db) }
+        try write { db in try Self.upsertCustomer(customer, db) }
     }
 
-    static func upsertCustomer(_ customer: CustomerConfig, _ db: Database) throws -> Int64 {
-        try db.execute(sql: """
+    static func upsertCustomer(_ customer: CustomerConfig, _ db: any SQLSession) throws -> Int64 {
+        try db.scalar(Int64.self, """
             INSERT INTO customers (slug, name, base_url) VALUES (?, ?, ?)
             ON CONFLICT(slug) DO UPDATE SET name = excluded.name, base_url = excluded.base_url
-            """, arguments: [customer.id, customer.name, customer.baseURL.absoluteString])
-        return try Int64.fetchOne(db, sql: "SELECT id FROM customers WHERE slug = ?", arguments: [customer.id])!
+            RETURNING id
+            """, customer.id, customer.name, customer.baseURL.absoluteString)!
     }
 
     /// Every customer slug in the store, sorted.
     public func customerSlugs() throws -> [String] {
-        try writer.read { db in try String.fetchAll(db, sql: "SELECT slug FROM customers ORDER BY slug") }
+        try read { db in try db.column(String.self, "SELECT slug FROM customers ORDER BY slug") }
     }
 
     /// Last sync time and result by customer slug.
     public func customerStatuses() throws -> [String: (lastSyncedAt: String?, lastResult: String?)] {
-        try writer.read { db in
-            Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT slug, last_synced_at, last_result FROM customers").map {
+        try read { db in
+            Dictionary(uniqueKeysWithValues: try db.query("SELECT slug, last_synced_at, last_result FROM customers").map {
                 ($0["slug"] as String, (lastSyncedAt: $0["last_synced_at"] as String?, lastResult: $0["last_result"] as String?))
             })
         }
     }
 
     public func customerRowID(slug: String) throws -> Int64? {
-        try writer.read { db in try Int64.fetchOne(db, sql: "SELECT id FROM customers WHERE slug = ?", arguments: [slug]) }
+        try read { db in try db.scalar(Int64.self, "SELECT id FROM customers WHERE slug = ?", slug) }
     }
 
     /// When the customer last had every export downloaded (for `full_every_hours`).
     public func lastFullExport(slug: String) throws -> Date? {
-        try writer.read { db in
-            try String.fetchOne(db, sql: "SELECT last_full_export_at FROM customers WHERE slug = ?", arguments: [slug])
+        try read { db in
+            try db.scalar(String.self, "SELECT last_full_export_at FROM customers WHERE slug = ?", slug)
         }.flatMap(Timestamp.parse)
     }
 
@@ -133,12 +175,13 @@ public final class Store: Sendable {
     public enum SyncResult: String, Sendable { case succeeded, failed }
 
     public func recordCustomerResult(slug: String, syncedAt: Date, result: SyncResult, fullExport: Bool) throws {
-        try writer.write { db in
-            try db.execute(sql: """
+        try write { db in
+            let time = Timestamp.format(syncedAt)
+            try db.execute("""
                 UPDATE customers SET last_synced_at = ?, last_result = ?,
-                    last_full_export_at = CASE WHEN ? THEN ? ELSE last_full_export_at END
+                    last_full_export_at = CASE WHEN ? = 1 THEN ? ELSE last_full_export_at END
                 WHERE slug = ?
-                """, arguments: [Timestamp.format(syncedAt), result.rawValue, fullExport, Timestamp.format(syncedAt), slug])
+                """, time, result.rawValue, fullExport ? 1 : 0, time, slug)
         }
     }
 
@@ -146,32 +189,31 @@ public final class Store: Sendable {
 
     /// The customer's stored workflows by Zuora id.
     public func storedWorkflows(customerSlug: String) throws -> [Int64: StoredWorkflow] {
-        try writer.read { db in
-            let rows = try Row.fetchAll(db, sql: """
+        try read { db in
+            let rows = try db.query("""
                 SELECT w.id, w.zuora_id, w.name, w.status, w.version, w.updated_on, w.export_sha256
                 FROM workflows w JOIN customers c ON c.id = w.customer_id WHERE c.slug = ?
-                """, arguments: [customerSlug])
+                """, customerSlug)
             return Dictionary(uniqueKeysWithValues: rows.map { row in let stored = StoredWorkflow(row: row); return (stored.zuoraID, stored) })
         }
     }
 
     /// The stored export (canonical JSON text) of every workflow of a customer that has one, by Zuora id.
     public func exports(customerSlug: String, zuoraIDs: Set<Int64>? = nil) throws -> [StoredExport] {
-        try writer.read { db in
+        try read { db in
             guard let zuoraIDs else {
-                return try Row.fetchAll(db, sql: """
+                return try db.query("""
                     SELECT w.zuora_id, w.export, w.export_sha256 FROM workflows w JOIN customers c ON c.id = w.customer_id
                     WHERE c.slug = ? AND w.export IS NOT NULL ORDER BY w.zuora_id
-                    """, arguments: [customerSlug])
+                    """, customerSlug)
                     .map { StoredExport(zuoraID: $0["zuora_id"], text: $0["export"], sha256: $0["export_sha256"]) }
             }
             // Only the rows asked for: a few exports of a large tenant are not read all at once.
-            let one = try db.cachedStatement(sql: """
-                SELECT w.zuora_id, w.export, w.export_sha256 FROM workflows w JOIN customers c ON c.id = w.customer_id
-                WHERE c.slug = ? AND w.zuora_id = ? AND w.export IS NOT NULL
-                """)
             return try zuoraIDs.sorted().compactMap { id in
-                try Row.fetchOne(one, arguments: [customerSlug, id]).map {
+                try db.query("""
+                    SELECT w.zuora_id, w.export, w.export_sha256 FROM workflows w JOIN customers c ON c.id = w.customer_id
+                    WHERE c.slug = ? AND w.zuora_id = ? AND w.export IS NOT NULL
+                    """, customerSlug, id).first.map {
                     StoredExport(zuoraID: $0["zuora_id"], text: $0["export"], sha256: $0["export_sha256"])
                 }
             }
@@ -193,27 +235,27 @@ public final class Store: Sendable {
     /// Workflows whose tasks were not extracted from their stored export (a new export, or one an
     /// interrupted run stored without extracting), by Zuora id.
     public func workflowsWithStaleTasks(customerSlug: String) throws -> [Int64] {
-        try writer.read { db in
-            try Int64.fetchAll(db, sql: """
+        try read { db in
+            try db.column(Int64.self, """
                 SELECT w.zuora_id FROM workflows w JOIN customers c ON c.id = w.customer_id
-                WHERE c.slug = ? AND w.export_sha256 IS NOT NULL AND w.tasks_export_sha256 IS NOT w.export_sha256
+                WHERE c.slug = ? AND w.export_sha256 IS NOT NULL AND w.tasks_export_sha256 IS DISTINCT FROM w.export_sha256
                 ORDER BY w.zuora_id
-                """, arguments: [customerSlug])
+                """, customerSlug)
         }
     }
 
     /// Every stored export's hash, all customers (for the object collector).
     public func allExportHashes() throws -> [String] {
-        try writer.read { db in try String.fetchAll(db, sql: "SELECT export_sha256 FROM workflows WHERE export_sha256 IS NOT NULL") }
+        try read { db in try db.column(String.self, "SELECT export_sha256 FROM workflows WHERE export_sha256 IS NOT NULL") }
     }
 
     /// Hashes of the stored exports, by Zuora id (no export text is read).
     public func exportHashes(customerSlug: String) throws -> [Int64: String] {
-        try writer.read { db in
-            let rows = try Row.fetchAll(db, sql: """
+        try read { db in
+            let rows = try db.query("""
                 SELECT w.zuora_id, w.export_sha256 FROM workflows w JOIN customers c ON c.id = w.customer_id
                 WHERE c.slug = ? AND w.export_sha256 IS NOT NULL
-                """, arguments: [customerSlug])
+                """, customerSlug)
             return Dictionary(uniqueKeysWithValues: rows.map { ($0["zuora_id"] as Int64, $0["export_sha256"] as String) })
         }
     }
@@ -222,7 +264,7 @@ public final class Store: Sendable {
     /// and replaces `export` only where a good export was downloaded.
     public func apply(_ rows: [WorkflowUpsert], customer: CustomerConfig, syncedAt: Date,
                       exportText: (Int64) throws -> String) throws {
-        try writer.write { db in
+        try write { db in
             let customerID = try Self.upsertCustomer(customer, db)
             let now = Timestamp.format(syncedAt)
             for item in rows {
@@ -235,7 +277,8 @@ public final class Store: Sendable {
                     }
                     export = text
                 }
-                let upsert = try db.cachedStatement(sql: """
+                CrashPoints.hit()
+                try db.execute("""
                     INSERT INTO workflows (customer_id, zuora_id, name, description, status, type, version, active_version_id,
                         callout_trigger, ondemand_trigger, scheduled_trigger, interval, timezone, created_on, updated_on,
                         export, export_sha256, export_synced_at, last_synced_at)
@@ -250,13 +293,12 @@ public final class Store: Sendable {
                         export_sha256 = COALESCE(excluded.export_sha256, workflows.export_sha256),
                         export_synced_at = COALESCE(excluded.export_synced_at, workflows.export_synced_at),
                         last_synced_at = excluded.last_synced_at
-                    """)
-                CrashPoints.hit()
-                try upsert.execute(arguments: [
-                    customerID, listed.id, listed.name, listed.description, listed.status, listed.activeVersionType,
-                    listed.activeVersion, listed.activeVersionID, listed.calloutTrigger, listed.ondemandTrigger,
-                    listed.scheduledTrigger, listed.interval, listed.timezone, listed.createdAt, listed.updatedAt,
-                    export, export == nil ? nil : item.exportSHA256, export == nil ? nil : now, now,
+                    """, [
+                    customerID.sqlValue, listed.id.sqlValue, listed.name.sqlValue, listed.description.sqlValue, listed.status.sqlValue,
+                    listed.activeVersionType.sqlValue, listed.activeVersion.sqlValue, listed.activeVersionID.sqlValue,
+                    listed.calloutTrigger.sqlValue, listed.ondemandTrigger.sqlValue, listed.scheduledTrigger.sqlValue,
+                    listed.interval.sqlValue, listed.timezone.sqlValue, listed.createdAt.sqlValue, listed.updatedAt.sqlValue,
+                    export.sqlValue, (export == nil ? nil : item.exportSHA256).sqlValue, (export == nil ? nil : now).sqlValue, now.sqlValue,
                 ])
             }
         }
@@ -271,12 +313,11 @@ public final class Store: Sendable {
 
     /// Replaces the tasks and linkages of several workflows in one transaction.
     public func replaceTasks(customerSlug: String, batch: [(zuoraID: Int64, extraction: TaskExtraction)]) throws {
-        try writer.write { db in
-            let lookup = try db.cachedStatement(sql: """
-                SELECT w.id FROM workflows w JOIN customers c ON c.id = w.customer_id WHERE c.slug = ? AND w.zuora_id = ?
-                """)
+        try write { db in
             for (zuoraID, extraction) in batch {
-                guard let rowID = try Int64.fetchOne(lookup, arguments: [customerSlug, zuoraID]) else { continue }
+                guard let rowID = try db.scalar(Int64.self, """
+                    SELECT w.id FROM workflows w JOIN customers c ON c.id = w.customer_id WHERE c.slug = ? AND w.zuora_id = ?
+                    """, customerSlug, zuoraID) else { continue }
                 CrashPoints.hit()
                 try Self.replaceTasks(rowID: rowID, extraction: extraction, db)
             }
@@ -284,37 +325,58 @@ public final class Store: Sendable {
         CrashPoints.hit()
     }
 
-    static func replaceTasks(rowID: Int64, extraction: TaskExtraction, _ db: Database) throws {
-        try db.cachedStatement(sql: "UPDATE workflows SET tasks_export_sha256 = export_sha256 WHERE id = ?").execute(arguments: [rowID])
-        try db.cachedStatement(sql: "DELETE FROM tasks WHERE workflow_id = ?").execute(arguments: [rowID])
-        try db.cachedStatement(sql: "DELETE FROM linkages WHERE workflow_id = ?").execute(arguments: [rowID])
-        let insertTask = try db.cachedStatement(sql: """
-            INSERT INTO tasks (workflow_id, zuora_task_id, parent_task_id, name, action_type, call_type, object, object_id,
-                priority, concurrent_limit, tags, parameters, assignment, css, zuora_org_id, subprocess_id)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
-        for task in extraction.tasks {
-            try insertTask.execute(arguments: [
-                rowID, task.zuoraTaskID, task.parentTaskID, task.name, task.actionType, task.callType, task.object, task.objectID,
-                task.priority, task.concurrentLimit, task.tags, task.parameters, task.assignment, task.css, task.zuoraOrgID, task.subprocessID,
-            ])
+    static func replaceTasks(rowID: Int64, extraction: TaskExtraction, _ db: any SQLSession) throws {
+        try db.execute("UPDATE workflows SET tasks_export_sha256 = export_sha256 WHERE id = ?", rowID)
+        try db.execute("DELETE FROM tasks WHERE workflow_id = ?", rowID)
+        try db.execute("DELETE FROM linkages WHERE workflow_id = ?", rowID)
+        // Several rows per statement: one round trip per 50 rows on PostgreSQL.
+        let taskColumns = 16
+        for chunk in stride(from: 0, to: extraction.tasks.count, by: 50) {
+            let tasks = extraction.tasks[chunk..<min(chunk + 50, extraction.tasks.count)]
+            var values: [SQLValue] = []
+            values.reserveCapacity(tasks.count * taskColumns)
+            for task in tasks {
+                values += [
+                    rowID.sqlValue, task.zuoraTaskID.sqlValue, task.parentTaskID.sqlValue, task.name.sqlValue, task.actionType.sqlValue,
+                    task.callType.sqlValue, task.object.sqlValue, task.objectID.sqlValue, task.priority.sqlValue,
+                    task.concurrentLimit.sqlValue, task.tags.sqlValue, task.parameters.sqlValue, task.assignment.sqlValue,
+                    task.css.sqlValue, task.zuoraOrgID.sqlValue, task.subprocessID.sqlValue,
+                ]
+            }
+            try db.execute("""
+                INSERT INTO tasks (workflow_id, zuora_task_id, parent_task_id, name, action_type, call_type, object, object_id,
+                    priority, concurrent_limit, tags, parameters, assignment, css, zuora_org_id, subprocess_id)
+                VALUES \(Self.placeholders(rows: tasks.count, columns: taskColumns))
+                """, values)
         }
-        let insertLinkage = try db.cachedStatement(sql: """
-            INSERT INTO linkages (workflow_id, linkage_type, source_workflow_id, source_task_id, target_task_id) VALUES (?, ?, ?, ?, ?)
-            """)
-        for linkage in extraction.linkages {
-            try insertLinkage.execute(arguments: [rowID, linkage.linkageType, linkage.sourceWorkflowID, linkage.sourceTaskID, linkage.targetTaskID])
+        for chunk in stride(from: 0, to: extraction.linkages.count, by: 100) {
+            let linkages = extraction.linkages[chunk..<min(chunk + 100, extraction.linkages.count)]
+            var values: [SQLValue] = []
+            for linkage in linkages {
+                values += [rowID.sqlValue, linkage.linkageType.sqlValue, linkage.sourceWorkflowID.sqlValue,
+                           linkage.sourceTaskID.sqlValue, linkage.targetTaskID.sqlValue]
+            }
+            try db.execute("""
+                INSERT INTO linkages (workflow_id, linkage_type, source_workflow_id, source_task_id, target_task_id)
+                VALUES \(Self.placeholders(rows: linkages.count, columns: 5))
+                """, values)
         }
+    }
+
+    /// `(?, ?), (?, ?)` for a multi-row insert.
+    static func placeholders(rows: Int, columns: Int) -> String {
+        let row = "(" + Array(repeating: "?", count: columns).joined(separator: ", ") + ")"
+        return Array(repeating: row, count: rows).joined(separator: ", ")
     }
 
     /// Task and linkage counts of one workflow.
     public func taskCounts(customerSlug: String, zuoraID: Int64) throws -> (tasks: Int, linkages: Int) {
-        try writer.read { db in
-            let rowID = try Int64.fetchOne(db, sql: """
+        try read { db in
+            let rowID = try db.scalar(Int64.self, """
                 SELECT w.id FROM workflows w JOIN customers c ON c.id = w.customer_id WHERE c.slug = ? AND w.zuora_id = ?
-                """, arguments: [customerSlug, zuoraID]) ?? -1
-            return (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tasks WHERE workflow_id = ?", arguments: [rowID]) ?? 0,
-                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM linkages WHERE workflow_id = ?", arguments: [rowID]) ?? 0)
+                """, customerSlug, zuoraID) ?? -1
+            return (try db.scalar(Int.self, "SELECT COUNT(*) FROM tasks WHERE workflow_id = ?", rowID) ?? 0,
+                    try db.scalar(Int.self, "SELECT COUNT(*) FROM linkages WHERE workflow_id = ?", rowID) ?? 0)
         }
     }
 
@@ -322,22 +384,22 @@ public final class Store: Sendable {
 
     /// Reads the given workflows with their tasks and linkages, for the trash.
     public func archiveWorkflows(customerSlug: String, zuoraIDs: [Int64]) throws -> [WorkflowArchive] {
-        try writer.read { db in
+        try read { db in
             var archives: [WorkflowArchive] = []
             for zuoraID in zuoraIDs.sorted() {
-                guard let row = try Row.fetchOne(db, sql: """
+                guard let row = try db.query("""
                     SELECT w.* FROM workflows w JOIN customers c ON c.id = w.customer_id WHERE c.slug = ? AND w.zuora_id = ?
-                    """, arguments: [customerSlug, zuoraID]) else { continue }
+                    """, customerSlug, zuoraID).first else { continue }
                 let rowID: Int64 = row["id"]
-                func columns(_ row: Row) -> [String: JSONValue] {
+                func columns(_ row: SQLRow) -> [String: JSONValue] {
                     var result: [String: JSONValue] = [:]
-                    for (name, value) in row where name != "id" && name != "workflow_id" && name != "customer_id" {
-                        result[name] = JSONValue(databaseValue: value)
+                    for (name, value) in zip(row.columns, row.values) where name != "id" && name != "workflow_id" && name != "customer_id" {
+                        result[name] = JSONValue(sqlValue: value)
                     }
                     return result
                 }
-                let tasks = try Row.fetchAll(db, sql: "SELECT * FROM tasks WHERE workflow_id = ? ORDER BY zuora_task_id", arguments: [rowID]).map(columns)
-                let linkages = try Row.fetchAll(db, sql: "SELECT * FROM linkages WHERE workflow_id = ? ORDER BY id", arguments: [rowID]).map(columns)
+                let tasks = try db.query("SELECT * FROM tasks WHERE workflow_id = ? ORDER BY zuora_task_id", rowID).map(columns)
+                let linkages = try db.query("SELECT * FROM linkages WHERE workflow_id = ? ORDER BY id", rowID).map(columns)
                 archives.append(WorkflowArchive(customerSlug: customerSlug, workflow: columns(row), tasks: tasks, linkages: linkages))
             }
             return archives
@@ -346,11 +408,11 @@ public final class Store: Sendable {
 
     /// Deletes workflows (their tasks and linkages cascade) in one transaction.
     public func deleteWorkflows(customerSlug: String, zuoraIDs: [Int64]) throws {
-        try writer.write { db in
-            guard let customerID = try Int64.fetchOne(db, sql: "SELECT id FROM customers WHERE slug = ?", arguments: [customerSlug]) else { return }
+        try write { db in
+            guard let customerID = try db.scalar(Int64.self, "SELECT id FROM customers WHERE slug = ?", customerSlug) else { return }
             for zuoraID in zuoraIDs {
                 CrashPoints.hit()
-                try db.execute(sql: "DELETE FROM workflows WHERE customer_id = ? AND zuora_id = ?", arguments: [customerID, zuoraID])
+                try db.execute("DELETE FROM workflows WHERE customer_id = ? AND zuora_id = ?", customerID, zuoraID)
             }
         }
         CrashPoints.hit()
@@ -358,36 +420,39 @@ public final class Store: Sendable {
 
     /// Puts archived workflows back (replacing any row with the same Zuora id), in one transaction.
     public func restore(_ archives: [WorkflowArchive], customer: CustomerConfig) throws {
-        try writer.write { db in
+        try write { db in
             try Self.restore(archives, customerID: try Self.upsertCustomer(customer, db), db)
         }
     }
 
     /// The same, for a customer that is only in the store.
     public func restore(_ archives: [WorkflowArchive], customerSlug: String) throws {
-        try writer.write { db in
-            guard let customerID = try Int64.fetchOne(db, sql: "SELECT id FROM customers WHERE slug = ?", arguments: [customerSlug]) else { return }
+        try write { db in
+            guard let customerID = try db.scalar(Int64.self, "SELECT id FROM customers WHERE slug = ?", customerSlug) else { return }
             try Self.restore(archives, customerID: customerID, db)
         }
     }
 
-    private static func restore(_ archives: [WorkflowArchive], customerID: Int64, _ db: Database) throws {
+    private static func restore(_ archives: [WorkflowArchive], customerID: Int64, _ db: any SQLSession) throws {
         // Column names come from a trash file: only the table's own columns are accepted.
-        func insert(into table: String, parent: (column: String, id: Int64), values: [String: JSONValue]) throws {
-            let known = Set(try db.columns(in: table).map(\.name)).subtracting(["id", parent.column])
+        var known: [String: Set<String>] = [:]
+        @discardableResult
+        func insert(into table: String, parent: (column: String, id: Int64), values: [String: JSONValue]) throws -> Int64 {
+            if known[table] == nil { known[table] = Set(try db.columnNames(table: table)) }
+            let allowed = known[table]!.subtracting(["id", parent.column])
             let names = values.keys.sorted()
-            if let unknown = names.first(where: { !known.contains($0) }) {
+            if let unknown = names.first(where: { !allowed.contains($0) }) {
                 throw FileError(path: "trash", message: "an archived \(table) row has an unknown column '\(unknown)'; it was not restored.")
             }
             let placeholders = String(repeating: ", ?", count: names.count)
-            try db.execute(sql: "INSERT INTO \(table) (\(parent.column)\(names.map { ", " + $0 }.joined())) VALUES (?\(placeholders))",
-                           arguments: StatementArguments([parent.id.databaseValue] + names.map { values[$0]!.databaseValue }))
+            let sql = "INSERT INTO \(table) (\(parent.column)\(names.map { ", " + $0 }.joined())) VALUES (?\(placeholders)) RETURNING id"
+            let inserted = try db.query(sql, [parent.id.sqlValue] + names.map { values[$0]!.sqlValue })
+            return inserted.first.map { $0["id"] as Int64 } ?? 0
         }
         for archive in archives {
             guard let zuoraID = archive.workflow["zuora_id"]?.intValue else { continue }
-            try db.execute(sql: "DELETE FROM workflows WHERE customer_id = ? AND zuora_id = ?", arguments: [customerID, zuoraID])
-            try insert(into: "workflows", parent: ("customer_id", customerID), values: archive.workflow)
-            let rowID = db.lastInsertedRowID
+            try db.execute("DELETE FROM workflows WHERE customer_id = ? AND zuora_id = ?", customerID, zuoraID)
+            let rowID = try insert(into: "workflows", parent: ("customer_id", customerID), values: archive.workflow)
             for task in archive.tasks { try insert(into: "tasks", parent: ("workflow_id", rowID), values: task) }
             for linkage in archive.linkages { try insert(into: "linkages", parent: ("workflow_id", rowID), values: linkage) }
         }
@@ -395,22 +460,21 @@ public final class Store: Sendable {
 
     /// Workflow, task and linkage counts of a customer.
     public func counts(customerSlug: String) throws -> (workflows: Int, tasks: Int, linkages: Int) {
-        try writer.read { db in
-            let args: StatementArguments = [customerSlug]
-            let w = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM workflows w JOIN customers c ON c.id = w.customer_id WHERE c.slug = ?", arguments: args) ?? 0
-            let t = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tasks t JOIN workflows w ON w.id = t.workflow_id JOIN customers c ON c.id = w.customer_id WHERE c.slug = ?", arguments: args) ?? 0
-            let l = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM linkages l JOIN workflows w ON w.id = l.workflow_id JOIN customers c ON c.id = w.customer_id WHERE c.slug = ?", arguments: args) ?? 0
+        try read { db in
+            let w = try db.scalar(Int.self, "SELECT COUNT(*) FROM workflows w JOIN customers c ON c.id = w.customer_id WHERE c.slug = ?", customerSlug) ?? 0
+            let t = try db.scalar(Int.self, "SELECT COUNT(*) FROM tasks t JOIN workflows w ON w.id = t.workflow_id JOIN customers c ON c.id = w.customer_id WHERE c.slug = ?", customerSlug) ?? 0
+            let l = try db.scalar(Int.self, "SELECT COUNT(*) FROM linkages l JOIN workflows w ON w.id = l.workflow_id JOIN customers c ON c.id = w.customer_id WHERE c.slug = ?", customerSlug) ?? 0
             return (w, t, l)
         }
     }
 
     /// Rows of the workflows table for a customer, for the snapshot index.
     public func indexEntries(customerSlug: String) throws -> [SnapshotIndexEntry] {
-        try writer.read { db in
-            try Row.fetchAll(db, sql: """
+        try read { db in
+            try db.query("""
                 SELECT w.zuora_id, w.name, w.status, w.updated_on, w.version, w.export_sha256 FROM workflows w
                 JOIN customers c ON c.id = w.customer_id WHERE c.slug = ? ORDER BY w.zuora_id
-                """, arguments: [customerSlug]).map {
+                """, customerSlug).map {
                 SnapshotIndexEntry(id: $0["zuora_id"], name: $0["name"], status: $0["status"], updatedAt: $0["updated_on"],
                                    version: $0["version"], exportSHA256: $0["export_sha256"])
             }

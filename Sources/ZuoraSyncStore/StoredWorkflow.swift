@@ -1,6 +1,5 @@
 import Foundation
 import ZuoraSyncCore
-import GRDB
 
 /// The columns of a `workflows` row that the sync compares against a listing.
 public struct StoredWorkflow: Sendable, Equatable, Codable {
@@ -12,7 +11,7 @@ public struct StoredWorkflow: Sendable, Equatable, Codable {
     public var updatedOn: String?
     public var exportSHA256: String?
 
-    init(row: Row) {
+    init(row: SQLRow) {
         rowID = row["id"]
         zuoraID = row["zuora_id"]
         name = row["name"]
@@ -44,24 +43,23 @@ public struct WorkflowArchive: Sendable, Codable, Equatable, VersionedFile {
 
 extension JSONValue {
     /// A database value as JSON (integers, reals, text, null).
-    init(databaseValue: DatabaseValue) {
-        switch databaseValue.storage {
+    init(sqlValue: SQLValue) {
+        switch sqlValue {
         case .null: self = .null
-        case .int64(let value): self = .int(value)
-        case .double(let value): self = .double(value)
-        case .string(let value): self = .string(value)
-        case .blob(let data): self = .string(data.base64EncodedString())
+        case .integer(let value): self = .int(value)
+        case .real(let value): self = .double(value)
+        case .text(let value): self = .string(value)
         }
     }
 
-    var databaseValue: DatabaseValue {
+    var sqlValue: SQLValue {
         switch self {
         case .null: return .null
-        case .bool(let value): return (value ? 1 : 0).databaseValue
-        case .int(let value): return value.databaseValue
-        case .double(let value): return value.databaseValue
-        case .string(let value): return value.databaseValue
-        case .array, .object: return compactCanonicalString().databaseValue
+        case .bool(let value): return .integer(value ? 1 : 0)
+        case .int(let value): return .integer(value)
+        case .double(let value): return .real(value)
+        case .string(let value): return .text(value)
+        case .array, .object: return .text(compactCanonicalString())
         }
     }
 }

@@ -1,11 +1,9 @@
 import Foundation
-import GRDB
 import ZuoraSyncCore
 
 /// A row of `workflow_changes`: a workflow a run created, updated or deleted, with the export's
 /// hash before and after.
-public struct WorkflowChangeRow: Sendable, Codable, Equatable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "workflow_changes"
+public struct WorkflowChangeRow: Sendable, Codable, Equatable {
 
     public var runID: String
     public var customerSlug: String
@@ -35,5 +33,26 @@ public struct WorkflowChangeRow: Sendable, Codable, Equatable, FetchableRecord, 
     enum CodingKeys: String, CodingKey {
         case runID = "run_id", customerSlug = "customer_slug", zuoraID = "zuora_id", name, action, fields
         case exportSHA256Before = "export_sha256_before", exportSHA256After = "export_sha256_after", changedAt = "changed_at"
+    }
+
+    init(row: SQLRow) {
+        runID = row["run_id"]
+        customerSlug = row["customer_slug"]
+        zuoraID = row["zuora_id"]
+        name = row["name"]
+        action = row["action"]
+        // Compact canonical text on both backends (PostgreSQL's jsonb prints it its own way).
+        let stored: String = row["fields"]
+        fields = (try? JSONValue.parse(Data(stored.utf8)).compactCanonicalString()) ?? stored
+        exportSHA256Before = row["export_sha256_before"]
+        exportSHA256After = row["export_sha256_after"]
+        changedAt = row["changed_at"]
+    }
+
+    static let columns = "run_id, customer_slug, zuora_id, name, action, fields, export_sha256_before, export_sha256_after, changed_at"
+
+    var values: [SQLValue] {
+        [runID.sqlValue, customerSlug.sqlValue, zuoraID.sqlValue, name.sqlValue, action.sqlValue, fields.sqlValue,
+         exportSHA256Before.sqlValue, exportSHA256After.sqlValue, changedAt.sqlValue]
     }
 }

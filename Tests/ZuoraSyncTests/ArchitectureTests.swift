@@ -30,7 +30,7 @@ struct CountTasksByActionType: StageKind {
 
     func run(_ context: StageContext, settings: Settings) async throws -> StageOutput<Result> {
         let extracted = try context.result(of: ExtractTasks.self)
-        let rows = try await context.services.store.writer.read { db in
+        let rows = try await context.services.store.sqliteWriter!.read { db in
             try GRDBRows.actionTypeCounts(db, customer: context.customer.id)
         }
         let top = rows.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(settings.top)
@@ -79,7 +79,7 @@ struct ArchitectureTests {
         let result = try StageResultFile.read(CountTasksByActionType.Result.self, formatVersion: 1, in: directory)
         #expect(result.counts.count == 2)
         #expect(result.extractedTasks == 39)
-        let expected = try await workspace.store.writer.read { db in try GRDBRows.actionTypeCounts(db, customer: "initech") }
+        let expected = try await workspace.store.sqliteWriter!.read { db in try GRDBRows.actionTypeCounts(db, customer: "initech") }
         for (type, count) in result.counts { #expect(expected[type] == count) }
         let commit = try CanonicalJSON.readVersioned(StageCommit.self, from: directory.appendingPathComponent(StageFiles.commit))
         #expect(commit.kind == "count-tasks-by-action-type" && commit.counts == ["action_types": 2])

@@ -121,7 +121,7 @@ struct ChangesTests {
         let workspace = try TestWorkspace()
         try await workspace.sync(["initech"])
         let before = try workspace.databaseDump()
-        try await workspace.store.writer.write { db in
+        try await workspace.store.sqliteWriter!.write { db in
             try db.execute(sql: "DELETE FROM tasks")
             try db.execute(sql: "DELETE FROM linkages")
         }

@@ -23,7 +23,7 @@ struct CleanupTests {
         #expect(try workspace.store.storedWorkflows(customerSlug: "initech")[46] == nil)
         let after = try workspace.store.taskCounts(customerSlug: "initech", zuoraID: 46)
         #expect(after.tasks == 0 && after.linkages == 0)
-        let orphans = try await workspace.store.writer.read { db in
+        let orphans = try await workspace.store.sqliteWriter!.read { db in
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tasks WHERE workflow_id NOT IN (SELECT id FROM workflows)")
         }
         #expect(orphans == 0)

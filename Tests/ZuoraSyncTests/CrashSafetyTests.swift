@@ -50,7 +50,7 @@ struct CrashSafetyTests {
         clock.advance(seconds: 60)
         try await workspace.sync(["initech"], clock: clock) { $0.stages.removeLast(2) }
         func firstTaskName() throws -> String? {
-            try workspace.store.writer.read { db in
+            try workspace.store.sqliteWriter!.read { db in
                 try String.fetchOne(db, sql: """
                     SELECT t.name FROM tasks t JOIN workflows w ON w.id = t.workflow_id WHERE w.zuora_id = 41 ORDER BY t.zuora_task_id LIMIT 1
                     """)
@@ -180,7 +180,7 @@ struct CrashSafetyTests {
         let planted = DownloadExports.exportFile(40, in: directory)
         try Data(#"{"workflow": {"name": "from another tenant"}, "tasks": [], "linkages": []}"#.utf8).write(to: planted)
         // 40 has no good stored export, so the resumed download must fetch it.
-        try await workspace.store.writer.write { db in
+        try await workspace.store.sqliteWriter!.write { db in
             try db.execute(sql: "UPDATE workflows SET export = NULL, export_sha256 = NULL WHERE zuora_id = 40")
         }
         var manifest = try workspace.data.loadManifest(first.id)

@@ -57,7 +57,7 @@ struct RunHistoryTests {
         #expect(deleted.action == "deleted" && deleted.exportSHA256Before != nil && deleted.exportSHA256After == nil)
         #expect(try store.changes(customerSlug: "initech", runID: first.id).count == 6)
 
-        try await store.writer.read { db in
+        try await store.sqliteWriter!.read { db in
             let last = try Row.fetchAll(db, sql: Self.lastResultPerCustomer)
             #expect(last.map { $0["customer_slug"] as String } == ["hooli", "initech"])
             #expect(last.last?["deleted"] == 1)

@@ -17,52 +17,6 @@ struct StoreTests {
         CustomerConfig(id: id, name: id, baseURL: URL(string: "fixture://\(id)")!, clientID: "c", secret: .inline("s"))
     }
 
-    func insertWorkflow(_ store: Store, customer: String, zuoraID: Int64) throws -> Int64 {
-        try store.writer.write { db in
-            let customerID = try Store.upsertCustomer(self.customer(customer), db)
-            try db.execute(sql: "INSERT INTO workflows (customer_id, zuora_id, name, last_synced_at) VALUES (?, ?, 'w', 'now')",
-                           arguments: [customerID, zuoraID])
-            return db.lastInsertedRowID
-        }
-    }
-
-    @Test func deletingAWorkflowRemovesItsTasksAndLinkages() throws {
-        let store = try Store()
-        let rowID = try insertWorkflow(store, customer: "a", zuoraID: 48)
-        var extraction = TaskExtraction()
-        extraction.tasks = [ExtractedTask(zuoraTaskID: 1), ExtractedTask(zuoraTaskID: 2, parentTaskID: 1)]
-        extraction.linkages = [ExtractedLinkage(linkageType: "Start", sourceWorkflowID: 9, sourceTaskID: nil, targetTaskID: 1)]
-        try store.writer.write { db in try Store.replaceTasks(rowID: rowID, extraction: extraction, db) }
-        #expect(try store.taskCounts(customerSlug: "a", zuoraID: 48) == (2, 1))
-        try store.deleteWorkflows(customerSlug: "a", zuoraIDs: [48])
-        let remaining = try store.writer.read { db in
-            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tasks")!, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM linkages")!)
-        }
-        #expect(remaining == (0, 0))
-    }
-
-    @Test func deletingACustomerCascadesToEverything() throws {
-        let store = try Store()
-        let rowID = try insertWorkflow(store, customer: "a", zuoraID: 1)
-        var extraction = TaskExtraction()
-        extraction.tasks = [ExtractedTask(zuoraTaskID: 7)]
-        try store.writer.write { db in
-            try Store.replaceTasks(rowID: rowID, extraction: extraction, db)
-            try db.execute(sql: "DELETE FROM customers WHERE slug = 'a'")
-        }
-        #expect(try store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM workflows") } == 0)
-        #expect(try store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tasks") } == 0)
-    }
-
-    @Test func zuoraIDsAreUniquePerTenantOnly() throws {
-        let store = try Store()
-        _ = try insertWorkflow(store, customer: "a", zuoraID: 48)
-        _ = try insertWorkflow(store, customer: "b", zuoraID: 48)
-        #expect(throws: DatabaseError.self) { _ = try insertWorkflow(store, customer: "a", zuoraID: 48) }
-        #expect(try store.storedWorkflows(customerSlug: "a").keys.sorted() == [48])
-        #expect(try store.storedWorkflows(customerSlug: "b").keys.sorted() == [48])
-    }
-
     @Test func duplicateTaskIDsInAnExportKeepTheFirst() {
         let export = try! JSONValue.parse(Data("""
             {"workflow": {}, "tasks": [{"id": 1, "name": "a", "task_id": null}, {"id": 1, "name": "b"}, {"name": "no id"}],

@@ -45,7 +45,7 @@ struct SyncPipelineTests {
         #expect(index.count == 123)
         #expect(index.map(\.id) == index.map(\.id).sorted())
         // Parent task ids come from the export's task_id.
-        let parents = try await store.writer.read { db in
+        let parents = try await store.sqliteWriter!.read { db in
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tasks WHERE parent_task_id IS NOT NULL AND parent_task_id NOT IN (SELECT zuora_task_id FROM tasks)")
         }
         #expect(parents == 0)
@@ -114,7 +114,7 @@ struct SyncPipelineTests {
         #expect(summary.updated == 1)
         #expect(summary.unchanged == 5)
         #expect(summary.changes.count == 1 && summary.changes[0].hasPrefix("~ 41 "))
-        let names = try await workspace.store.writer.read { db in try String.fetchAll(db, sql: "SELECT name FROM tasks WHERE name = 'Renamed upstream'") }
+        let names = try await workspace.store.sqliteWriter!.read { db in try String.fetchAll(db, sql: "SELECT name FROM tasks WHERE name = 'Renamed upstream'") }
         #expect(names.count == 1)
     }
 

@@ -80,7 +80,7 @@ final class TestWorkspace {
     /// Every row of every table, in a stable order, as text: for "ends identical" comparisons.
     /// Row ids and sync times are left out (they legitimately differ between two runs).
     func databaseDump() throws -> String {
-        try store.writer.read { db in
+        try store.sqliteWriter!.read { db in
             var lines: [String] = []
             let queries = [
                 "SELECT slug, name, base_url FROM customers ORDER BY slug",

@@ -1,0 +1,64 @@
+import Foundation
+import GRDB
+
+/// The SQLite side of `SQLDatabase`: GRDB's pool or queue, statements cached per connection.
+public struct GRDBDatabase: SQLDatabase {
+    public let writer: any DatabaseWriter
+    public let location: String
+    public var dialect: SQLDialect { .sqlite }
+
+    public init(writer: any DatabaseWriter, location: String) {
+        self.writer = writer
+        self.location = location
+    }
+
+    public func read<T>(_ body: (any SQLSession) throws -> T) throws -> T {
+        try writer.read { db in try body(GRDBSession(db: db)) }
+    }
+
+    public func write<T>(_ body: (any SQLSession) throws -> T) throws -> T {
+        try writer.write { db in try body(GRDBSession(db: db)) }
+    }
+}
+
+struct GRDBSession: SQLSession {
+    let db: Database
+    var dialect: SQLDialect { .sqlite }
+
+    func execute(_ sql: String, _ arguments: [SQLValue]) throws {
+        try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(arguments.map(\.databaseValue)))
+    }
+
+    func query(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
+        let statement = try db.cachedStatement(sql: sql)
+        let columns = statement.columnNames
+        return try Row.fetchAll(statement, arguments: StatementArguments(arguments.map(\.databaseValue))).map { row in
+            SQLRow(columns: columns, values: (0..<row.count).map { SQLValue(row[$0] as DatabaseValue) })
+        }
+    }
+
+    func columnNames(table: String) throws -> [String] {
+        try db.columns(in: table).map(\.name)
+    }
+}
+
+extension SQLValue {
+    var databaseValue: DatabaseValue {
+        switch self {
+        case .null: return .null
+        case .integer(let value): return value.databaseValue
+        case .real(let value): return value.databaseValue
+        case .text(let value): return value.databaseValue
+        }
+    }
+
+    init(_ value: DatabaseValue) {
+        switch value.storage {
+        case .null: self = .null
+        case .int64(let value): self = .integer(value)
+        case .double(let value): self = .real(value)
+        case .string(let value): self = .text(value)
+        case .blob(let data): self = .text(data.base64EncodedString())
+        }
+    }
+}
