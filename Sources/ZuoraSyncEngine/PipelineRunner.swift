@@ -21,6 +21,8 @@ public struct PipelineRunner: Sendable {
     /// Who watches the run (progress display, `--events`); every run also appends its events to
     /// `runs/<run-id>/events.jsonl`.
     public var events: any RunEventSink
+    /// The store (`--store`, `store:`): SQLite in the data directory unless PostgreSQL is chosen.
+    public var storeLocation: StoreLocation = .sqlite(path: nil)
 
     public init(dataDirectory: DataDirectory, registry: StageRegistry, transport: any HTTPTransport, clock: any WallClock = SystemClock(),
                 random: RandomSource = .system, logger: Logger = Logger(label: "zuora-sync"), environment: [String: String],
@@ -97,7 +99,7 @@ public struct PipelineRunner: Sendable {
         defer { eventLog.close() }
         let sink = RunEventFanOut([eventLog, events])
         let options = manifest.options
-        let store = options.dryRun ? try Store.openForReading(url: dataDirectory.storeFile) : try Store(url: dataDirectory.storeFile)
+        let store = try Store.opening(storeLocation, dataDirectory: dataDirectory, environment: environment, readOnly: options.dryRun)
         let pending = manifest.customers.filter { manifest.result(for: $0)?.status != .succeeded }
         let superseding = manifest.passes > 1 ? Self.supersedingRuns(of: manifest, in: dataDirectory.manifests()) : [:]
         let limit = manifest.pipeline.customerConcurrency
@@ -259,7 +261,7 @@ public struct PipelineRunner: Sendable {
             tokenCache: options.dryRun ? nil : TokenCache(dataDirectory: dataDirectory.root), events: reporter)
         var currentStage: StageDefinition?
         do {
-            let lock = try CustomerLock.acquire(customer: slug, in: dataDirectory, now: started)
+            let lock = try store.lockCustomer(slug, dataDirectory: dataDirectory, now: started)
             defer { lock.release() }
             let cache = StageResultCache()
             var completed: [(kind: RegisteredStageKind, directory: URL, commit: StageCommit)] = []

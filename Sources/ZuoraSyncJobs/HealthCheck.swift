@@ -9,6 +9,8 @@ public struct HealthCheck: Sendable {
     public var staleAfterIntervals: Double = 3
     /// A customer lock held longer than this is a problem (a hung process).
     public var lockHeldTooLongSeconds: Double = 6 * 3600
+    /// The queue to look at (the PostgreSQL jobs table with a PostgreSQL store); `jobs/` when nil.
+    public var queue: (any JobQueueing)?
 
     public init(dataDirectory: DataDirectory) {
         self.dataDirectory = dataDirectory
@@ -91,7 +93,7 @@ public struct HealthCheck: Sendable {
         }
 
         var jobs = HealthReport.Jobs()
-        let queue = JobQueue(dataDirectory: dataDirectory)
+        let queue = self.queue ?? JobQueue(dataDirectory: dataDirectory)
         let jobListing = queue.listing(in: nil)
         for job in jobListing.items {
             switch job.state {

@@ -6,7 +6,7 @@ import ZuoraSyncStages
 
 /// The file-based queue under `jobs/`. A job changes state by `rename(2)` between the state
 /// directories, which is atomic: of two workers claiming the same job, exactly one succeeds.
-public struct JobQueue: Sendable {
+public struct JobQueue: JobQueueing {
     public let root: URL
 
     public init(dataDirectory: DataDirectory) { root = dataDirectory.jobs }
@@ -17,6 +17,8 @@ public struct JobQueue: Sendable {
     public func directory(_ state: Job.State) -> URL { root.appendingPathComponent(state.rawValue, isDirectory: true) }
     public func file(_ id: String, _ state: Job.State) -> URL { directory(state).appendingPathComponent("\(id).json") }
 
+    public var location: String { root.path }
+
     public func prepare() throws {
         for state in Job.State.allCases {
             try FileManager.default.createDirectory(at: directory(state), withIntermediateDirectories: true)
@@ -25,7 +27,7 @@ public struct JobQueue: Sendable {
 
     /// Jobs in a state (all states when nil), oldest first, and every job file that could not be
     /// read, by path (listings warn about them; a damaged job never silently disappears).
-    public func listing(in state: Job.State? = nil) -> StateListing<Job> {
+    public func listing(in state: Job.State?) -> StateListing<Job> {
         var listing = StateListing<Job>()
         for state in state.map({ [$0] }) ?? Job.State.allCases {
             let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory(state).path)) ?? [])
@@ -43,8 +45,6 @@ public struct JobQueue: Sendable {
         return listing
     }
 
-    /// Readable jobs in a state (all states when nil), oldest first.
-    public func jobs(in state: Job.State? = nil) -> [Job] { listing(in: state).items }
 
     /// The job with this id, in whichever state; a damaged job file is an error naming it.
     public func find(_ id: String) throws -> Job? {
@@ -158,4 +158,7 @@ public struct JobQueue: Sendable {
         }
         return removed
     }
+
+    /// The file queue's slots are the scheduler's state file, written under the scheduler's lock.
+    public func claimSlot(pipelinePath: String, slot: Date, by owner: String) throws -> Bool { true }
 }

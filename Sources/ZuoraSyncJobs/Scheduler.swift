@@ -27,10 +27,14 @@ public struct Scheduler: Sendable {
 
     public let dataDirectory: DataDirectory
     public let clock: any WallClock
+    /// Where due syncs are queued; with PostgreSQL, each slot is also claimed there, so N
+    /// schedulers on N hosts enqueue it once.
+    public var queue: any JobQueueing
 
-    public init(dataDirectory: DataDirectory, clock: any WallClock = SystemClock()) {
+    public init(dataDirectory: DataDirectory, clock: any WallClock = SystemClock(), queue: (any JobQueueing)? = nil) {
         self.dataDirectory = dataDirectory
         self.clock = clock
+        self.queue = queue ?? JobQueue(dataDirectory: dataDirectory)
     }
 
     var stateFile: URL { dataDirectory.root.appendingPathComponent("schedule/state.json") }
@@ -47,7 +51,7 @@ public struct Scheduler: Sendable {
 
         var state = try loadState()
         let now = clock.now()
-        let queue = JobQueue(dataDirectory: dataDirectory)
+        let owner = "pid \(getpid()) on \(ProcessEnvironment.hostName())"
         var enqueued: [Job] = []
         for (path, definition) in pipelines {
             let schedule = try CronSchedule(definition.schedule)
@@ -55,9 +59,12 @@ public struct Scheduler: Sendable {
             var entry = state.pipelines[path] ?? State.Entry(lastCheckedAt: now.addingTimeInterval(-60), lastEnqueuedSlot: nil)
             let from = max(entry.lastCheckedAt, entry.lastEnqueuedSlot ?? .distantPast)
             if let slot = schedule.latestRun(after: from, upTo: now), slot > (entry.lastEnqueuedSlot ?? .distantPast) {
-                for customer in customers {
-                    if let job = try queue.enqueue(pipelinePath: path, customer: customer.id, settings: definition.jobs, now: now) {
-                        enqueued.append(job)
+                // With PostgreSQL, another host's scheduler may have claimed this slot: then it enqueues it.
+                if try queue.claimSlot(pipelinePath: path, slot: slot, by: owner) {
+                    for customer in customers {
+                        if let job = try queue.enqueue(pipelinePath: path, customer: customer.id, settings: definition.jobs, now: now) {
+                            enqueued.append(job)
+                        }
                     }
                 }
                 entry.lastEnqueuedSlot = slot

@@ -31,6 +31,10 @@ public struct Worker: Sendable {
     public var events: any RunEventSink = NoRunEvents()
     /// This worker's identity in leases.
     public let owner = RandomSource.system.hex(digits: 32)
+    /// The store its runs write (`--store`); with PostgreSQL, `queue` is that store's jobs table.
+    public var storeLocation: StoreLocation = .sqlite(path: nil)
+    /// Where jobs come from: the data directory's `jobs/` unless set (PostgreSQL's queue).
+    public var queue: any JobQueueing
 
     public init(dataDirectory: DataDirectory, makeTransport: @escaping @Sendable (HTTPSettings) -> any HTTPTransport,
                 clock: any WallClock = SystemClock(), logger: Logger,
@@ -44,9 +48,8 @@ public struct Worker: Sendable {
         self.environment = environment
         self.loadCustomers = loadCustomers
         self.makeNotifier = makeNotifier
+        self.queue = JobQueue(dataDirectory: dataDirectory)
     }
-
-    var queue: JobQueue { JobQueue(dataDirectory: dataDirectory) }
 
     /// What a `work` call did.
     public struct Summary: Sendable, Equatable {
@@ -123,12 +126,21 @@ public struct Worker: Sendable {
                 return await finish(job, succeeded: true, retryable: true, error: nil, pipeline: definition, logger: jobLogger)
             }
             let resumable = previous != nil
+            if let earlier = job.runID, previous == nil {
+                // The earlier attempt ran on another host (or its run directory is gone): the store
+                // is shared, its run files are not, so this attempt starts a new run.
+                jobLogger.notice("job.new_run", metadata: ["previous_run": "\(earlier)", "reason": "run \(earlier) is not in this data directory (another host ran it); starting a new run of \(job.customer)"])
+            } else if let earlier = job.runID {
+                jobLogger.info("job.resume_run", metadata: ["run": "\(earlier)"])
+            }
             let runID = resumable ? job.runID! : DataDirectory.newRunID(at: clock.now())
             job.runID = runID
             job.lease = lease(seconds: leaseLength)
             try queue.update(job)
-            let runner = PipelineRunner(dataDirectory: dataDirectory, registry: registry, transport: makeTransport(definition.http), clock: clock, logger: jobLogger,
+            var configured = PipelineRunner(dataDirectory: dataDirectory, registry: registry, transport: makeTransport(definition.http), clock: clock, logger: jobLogger,
                                         environment: environment, makeRunID: { _ in runID }, events: events)
+            configured.storeLocation = storeLocation
+            let runner = configured
             let heartbeatJob = job
             let pipelinePath = job.pipelinePath
             let manifest = try await withThrowingTaskGroup(of: RunManifest?.self) { group in
@@ -166,7 +178,7 @@ public struct Worker: Sendable {
 
     /// Whether the job is still running under this worker's lease.
     func isStillOurs(_ job: Job) -> Bool {
-        guard let current = try? CanonicalJSON.readVersioned(Job.self, from: queue.file(job.id, .running)) else { return false }
+        guard let current = (try? queue.find(job.id)) ?? nil, current.state == .running else { return false }
         return current.lease?.owner == owner
     }
 

@@ -21,6 +21,9 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .customLong("fixtures"), help: "Fixture tenants for fixture:// base URLs (default: $ZUORA_SYNC_FIXTURES or fixtures/demo).")
     var fixtures: String?
 
+    @Option(name: .customLong("store"), help: "The store: sqlite (default, store.sqlite in the data directory) or postgresql://user@host:port/db (default: $ZUORA_SYNC_STORE, else `store:` in the customers file). Passwords come from PGPASSWORD or ~/.pgpass.")
+    var store: String?
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error (default: warning).")
     var logLevel: String?
 
@@ -47,6 +50,32 @@ struct GlobalOptions: ParsableArguments {
             throw ConfigurationError(file: customersPath, message: "no customers file here. Copy customers.example.yaml to customers.yaml, or pass --customers FILE (customers.demo.yaml runs on the built-in mock).")
         }
         return try CustomersLoader.load(path: customersPath)
+    }
+
+    /// `--store`, else `ZUORA_SYNC_STORE`, else the customers file's `store:`, else SQLite in the data directory.
+    func storeLocation() throws -> StoreLocation {
+        if let store { return try StoreLocation.parse(store, origin: "--store") }
+        if let store = environment["ZUORA_SYNC_STORE"], !store.isEmpty { return try StoreLocation.parse(store, origin: "ZUORA_SYNC_STORE") }
+        if FileManager.default.fileExists(atPath: customersPath), let store = try CustomersLoader.store(path: customersPath) { return store }
+        return .sqlite(path: nil)
+    }
+
+    /// Opens the store (creating or upgrading its schema).
+    func openStore() throws -> Store {
+        try Store.opening(try storeLocation(), dataDirectory: dataDirectory, environment: environment)
+    }
+
+    /// Whether there is a store to read: always for PostgreSQL, for SQLite once its file exists.
+    func storeExists() throws -> Bool {
+        if case .sqlite(let path) = try storeLocation() {
+            return FileManager.default.fileExists(atPath: path ?? dataDirectory.storeFile.path)
+        }
+        return true
+    }
+
+    /// The job queue: the data directory's `jobs/`, or the PostgreSQL store's jobs table.
+    func jobQueue() throws -> any JobQueueing {
+        try JobQueues.make(try storeLocation(), dataDirectory: dataDirectory, environment: environment)
     }
 
     /// How log lines are written.

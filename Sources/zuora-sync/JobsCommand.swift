@@ -21,7 +21,7 @@ struct JobsCommand: ParsableCommand {
         @Flag(help: "JSON output.") var json = false
 
         func run() throws {
-            let listing = JobQueue(dataDirectory: global.dataDirectory).listing(in: state)
+            let listing = try global.jobQueue().listing(in: state)
             for problem in listing.problems {
                 FileHandle.standardError.write(Data("warning: unreadable job: \(problem)\n".utf8))
             }
@@ -42,7 +42,7 @@ struct JobsCommand: ParsableCommand {
         @Argument var id: String
 
         func run() throws {
-            guard let job = try JobQueue(dataDirectory: global.dataDirectory).find(id) else {
+            guard let job = try try global.jobQueue().find(id) else {
                 throw ExitCodes.fail(ValidationError("No job '\(id)'; see `zuora-sync jobs`."))
             }
             FileHandle.standardOutput.write(try CanonicalJSON.encode(job))
@@ -60,7 +60,7 @@ struct JobsCommand: ParsableCommand {
         }
 
         func run() throws {
-            let queue = JobQueue(dataDirectory: global.dataDirectory)
+            let queue = try global.jobQueue()
             let ids = allFailed ? queue.jobs(in: .failed).map(\.id) : [id!]
             do {
                 for id in ids { print("queued again: \(try queue.retry(id, now: SystemClock().now()).id)") }
@@ -74,7 +74,7 @@ struct JobsCommand: ParsableCommand {
         @Argument var id: String
 
         func run() throws {
-            do { try JobQueue(dataDirectory: global.dataDirectory).forget(id) } catch { throw ExitCodes.fail(error) }
+            do { try try global.jobQueue().forget(id) } catch { throw ExitCodes.fail(error) }
             print("forgot \(id)")
         }
     }
@@ -86,7 +86,7 @@ struct JobsCommand: ParsableCommand {
 
         func run() throws {
             guard let seconds = DurationText.seconds(olderThan) else { throw ValidationError("--older-than takes 7d, 12h, 30m or 90s.") }
-            print("Pruned \(try JobQueue(dataDirectory: global.dataDirectory).prune(olderThan: SystemClock().now().addingTimeInterval(-seconds))) job(s).")
+            print("Pruned \(try try global.jobQueue().prune(olderThan: SystemClock().now().addingTimeInterval(-seconds))) job(s).")
         }
     }
 }
@@ -113,7 +113,7 @@ struct ScheduleCommand: AsyncParsableCommand {
 
         func run() throws {
             do {
-                let jobs = try Scheduler(dataDirectory: global.dataDirectory)
+                let jobs = try Scheduler(dataDirectory: global.dataDirectory, queue: try global.jobQueue())
                     .runDue(pipelines: try ScheduleCommand.pipelines(pipelines), customers: try global.loadCustomers())
                 for job in jobs { print("queued \(job.id) (\(job.customer))") }
                 if jobs.isEmpty { print("Nothing due.") }
@@ -137,7 +137,7 @@ struct ScheduleCommand: AsyncParsableCommand {
 
         func run() throws {
             do {
-                let plans = try Scheduler(dataDirectory: global.dataDirectory).plans(pipelines: try ScheduleCommand.pipelines(pipelines))
+                let plans = try Scheduler(dataDirectory: global.dataDirectory, queue: try global.jobQueue()).plans(pipelines: try ScheduleCommand.pipelines(pipelines))
                 if json {
                     let entries = plans.map { Entry(pipeline: $0.pipelinePath, schedule: $0.schedule, nextRun: $0.nextRun, lastEnqueuedSlot: $0.lastEnqueuedSlot) }
                     FileHandle.standardOutput.write(try CanonicalJSON.encode(entries))
@@ -159,8 +159,8 @@ struct ScheduleCommand: AsyncParsableCommand {
         func run() async throws {
             global.bootstrapLogging()
             Signals.installStopHandlers()
-            let scheduler = Scheduler(dataDirectory: global.dataDirectory)
-            let worker = WorkCommand.makeWorker(global, leaseSeconds: nil)
+            let scheduler = Scheduler(dataDirectory: global.dataDirectory, queue: try global.jobQueue())
+            let worker = try WorkCommand.makeWorker(global, leaseSeconds: nil)
             print("Scheduler and worker running; Ctrl-C to stop.")
             while !Signals.shouldStop() {
                 do {
@@ -207,7 +207,8 @@ struct CustomersCommand: AsyncParsableCommand {
         func run() throws {
             do {
                 let customers = try global.loadCustomers()
-                let store = FileManager.default.fileExists(atPath: global.dataDirectory.storeFile.path) ? try Store(readingOnly: global.dataDirectory.storeFile) : nil
+                let store: Store? = try global.storeLocation().isPostgreSQL ? try global.openStore()
+                    : FileManager.default.fileExists(atPath: global.dataDirectory.storeFile.path) ? try Store(readingOnly: global.dataDirectory.storeFile) : nil
                 let status = try store?.customerStatuses() ?? [:]
                 if json {
                     let entries = customers.map {

@@ -18,14 +18,14 @@ struct ReportCommand: ParsableCommand {
 
     func run() throws {
         let data = global.dataDirectory
-        guard FileManager.default.fileExists(atPath: data.storeFile.path) else {
+        guard try global.storeExists() else {
             throw FileError(path: data.storeFile.path, message: "no store here yet: sync first (zuora-sync run --all), then write the report.",
                             isUsageError: true)
         }
         if let runID { _ = try data.loadManifest(runID) }
         let output = out.map { URL(fileURLWithPath: $0, isDirectory: true) } ?? data.report
         let writer = ReportWriter(dataDirectory: data, output: output, environment: global.environment)
-        let summary = try writer.write(store: try Store(url: data.storeFile), runID: runID)
+        let summary = try writer.write(store: try global.openStore(), runID: runID)
         print("Report written: \(summary.index) (\(summary.pages) pages, \(summary.workflows) workflows; graphs by \(writer.graphRenderers.first?.name ?? "-"))")
     }
 }

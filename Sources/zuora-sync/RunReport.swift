@@ -10,7 +10,7 @@ enum RunReport {
     /// Starts a run, prints it, and exits 1 when a customer failed (130/143 when a signal stopped it).
     static func runNow(_ global: GlobalOptions, definition: PipelineDefinition, pipelinePath: String,
                        customers: [CustomerConfig], options: RunOptions, json: Bool, display: DisplayOptions) async throws {
-        let runner = makeRunner(global, http: definition.http, events: display.sink(json: json, global: global))
+        let runner = try makeRunner(global, http: definition.http, events: display.sink(json: json, global: global))
         let manifest = try await Signals.cancellingOnSignal {
             try await runner.start(pipeline: definition, pipelinePath: pipelinePath, customers: customers, options: options)
         }
@@ -20,16 +20,18 @@ enum RunReport {
     /// Resumes a run and reports it like `runNow`.
     static func resume(_ global: GlobalOptions, runID: String?, json: Bool, display: DisplayOptions) async throws {
         let customers = try global.loadCustomers()
-        let probe = makeRunner(global, http: HTTPSettings())
+        let probe = try makeRunner(global, http: HTTPSettings())
         let target = try probe.runToResume(runID)
-        let runner = makeRunner(global, http: target?.pipeline.http ?? HTTPSettings(), events: display.sink(json: json, global: global))
+        let runner = try makeRunner(global, http: target?.pipeline.http ?? HTTPSettings(), events: display.sink(json: json, global: global))
         let manifest = try await Signals.cancellingOnSignal { try await runner.resume(runID: runID, customers: customers) }
         try finish(manifest, global: global, json: json || display.events)
     }
 
-    static func makeRunner(_ global: GlobalOptions, http: HTTPSettings, events: any RunEventSink = NoRunEvents()) -> PipelineRunner {
-        PipelineRunner(dataDirectory: global.dataDirectory, registry: BuiltInStages.registry, transport: global.makeTransport(http: http),
-                       logger: global.logger, environment: global.environment, events: events)
+    static func makeRunner(_ global: GlobalOptions, http: HTTPSettings, events: any RunEventSink = NoRunEvents()) throws -> PipelineRunner {
+        var runner = PipelineRunner(dataDirectory: global.dataDirectory, registry: BuiltInStages.registry, transport: global.makeTransport(http: http),
+                                    logger: global.logger, environment: global.environment, events: events)
+        runner.storeLocation = try global.storeLocation()
+        return runner
     }
 
     private static func finish(_ manifest: RunManifest, global: GlobalOptions, json: Bool) throws {

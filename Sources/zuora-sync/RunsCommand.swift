@@ -51,8 +51,8 @@ struct RunsCommand: ParsableCommand {
             let doomed = decisions.filter { $0.keptBecause == nil }
             if !dryRun { try retention.prune() }
             var collected: ObjectCollector.Report?
-            if !dryRun, !doomed.isEmpty, FileManager.default.fileExists(atPath: global.dataDirectory.storeFile.path) {
-                collected = try ObjectCollector(dataDirectory: global.dataDirectory).collect(store: try Store(url: global.dataDirectory.storeFile))
+            if !dryRun, !doomed.isEmpty, try global.storeExists() {
+                collected = try ObjectCollector(dataDirectory: global.dataDirectory).collect(store: try global.openStore())
             }
             if json {
                 struct Output: Encodable { var pruned: [String]; var kept: [String: String]; var dryRun: Bool; var objects: ObjectCollector.Report? }
@@ -79,11 +79,11 @@ struct GCCommand: ParsableCommand {
     @Flag(name: .customLong("dry-run"), help: "Count, remove nothing.") var dryRun = false
 
     func run() throws {
-        guard FileManager.default.fileExists(atPath: global.dataDirectory.storeFile.path) else {
+        guard try global.storeExists() else {
             print("No store in \(global.dataDirectory.root.path) yet: nothing to collect.")
             return
         }
-        let report = try ObjectCollector(dataDirectory: global.dataDirectory).collect(store: try Store(url: global.dataDirectory.storeFile), dryRun: dryRun)
+        let report = try ObjectCollector(dataDirectory: global.dataDirectory).collect(store: try global.openStore(), dryRun: dryRun)
         print("\(report.kept) object(s) kept, \(report.removed) \(dryRun ? "would be removed" : "removed") (\(report.bytesRemoved) bytes).")
     }
 }

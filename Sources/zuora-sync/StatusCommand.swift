@@ -24,6 +24,7 @@ struct StatusCommand: ParsableCommand {
         let customers = try global.loadCustomers()
         var check = HealthCheck(dataDirectory: global.dataDirectory)
         check.staleAfterIntervals = staleAfter
+        check.queue = try global.jobQueue()
         let report = check.check(customers: customers.map(\.id), pipelines: try ScheduleCommand.pipelines(pipelines), now: SystemClock().now())
         if json {
             FileHandle.standardOutput.write(try CanonicalJSON.encode(report))

@@ -40,7 +40,7 @@ struct SyncCommand: AsyncParsableCommand {
                                            options: RunOptions(), json: false, display: display)
                 return
             }
-            let queue = JobQueue(dataDirectory: global.dataDirectory)
+            let queue = try global.jobQueue()
             // An absolute path, so a worker started elsewhere (cron) finds the pipeline.
             let pipelinePath = URL(fileURLWithPath: pipeline).standardizedFileURL.path
             for customer in selected {
@@ -74,7 +74,7 @@ struct WorkCommand: AsyncParsableCommand {
     func run() async throws {
         global.bootstrapLogging()
         let isJSON = json || display.events
-        let worker = WorkCommand.makeWorker(global, leaseSeconds: leaseSeconds, events: display.sink(json: isJSON, global: global))
+        let worker = try WorkCommand.makeWorker(global, leaseSeconds: leaseSeconds, events: display.sink(json: isJSON, global: global))
         let (stopWhenEmpty, maxJobs, concurrency) = (stopWhenEmpty, maxJobs, concurrency)
         let summary = try await Signals.cancellingOnSignal {
             try await worker.work(stopWhenEmpty: stopWhenEmpty, maxJobs: maxJobs, concurrency: concurrency, shouldStop: Signals.shouldStop)
@@ -89,7 +89,7 @@ struct WorkCommand: AsyncParsableCommand {
         if summary.processed.contains(where: { $0.state == .failed }) { throw ExitCode(ExitCodes.customerFailed) }
     }
 
-    static func makeWorker(_ global: GlobalOptions, leaseSeconds: Double?, events: any RunEventSink = NoRunEvents()) -> Worker {
+    static func makeWorker(_ global: GlobalOptions, leaseSeconds: Double?, events: any RunEventSink = NoRunEvents()) throws -> Worker {
         let customersPath = global.customersPath
         let fixtures = global.fixturesDirectory
         var worker = Worker(dataDirectory: global.dataDirectory,
@@ -97,6 +97,8 @@ struct WorkCommand: AsyncParsableCommand {
                             logger: global.logger, loadCustomers: { try CustomersLoader.load(path: customersPath) })
         worker.leaseSeconds = leaseSeconds
         worker.events = events
+        worker.storeLocation = try global.storeLocation()
+        worker.queue = try global.jobQueue()
         return worker
     }
 }

@@ -47,7 +47,7 @@ struct TrashCommand: ParsableCommand {
         func run() throws {
             do {
                 let customers = (try? global.loadCustomers()) ?? []
-                let store = try Store(url: global.dataDirectory.storeFile)
+                let store = try global.openStore()
                 let restored = try Trash(directory: global.dataDirectory).restore(run: runID, customer: customer, workflow: workflow,
                                                                                  customers: customers, store: store)
                 for item in restored { print("restored \(item.customer) \(item.id) \(item.name) (\(item.tasks) tasks)") }
@@ -84,7 +84,7 @@ struct RebuildTasksCommand: ParsableCommand {
 
     func run() throws {
         do {
-            let store = try Store(url: global.dataDirectory.storeFile)
+            let store = try global.openStore()
             let customers = try customer.map { [$0] } ?? store.customerSlugs()
             if let customer, try store.customerRowID(slug: customer) == nil {
                 throw ValidationError("No customer '\(customer)' in the store; sync it first.")

@@ -24,7 +24,7 @@ struct ZuoraSync: AsyncParsableCommand {
             RunCommand.self, ResumeCommand.self, SyncCommand.self, WorkCommand.self, JobsCommand.self, ScheduleCommand.self,
             StatusCommand.self, CustomersCommand.self, RunsCommand.self, InspectCommand.self, GCCommand.self, ChangesCommand.self, ReportCommand.self,
             ValidateCommand.self, DiffCommand.self, RebuildTasksCommand.self, TrashCommand.self,
-            MockServerCommand.self, FixturesCommand.self,
+            StoreCommand.self, SnapshotsCommand.self, MockServerCommand.self, FixturesCommand.self,
         ]
     )
 

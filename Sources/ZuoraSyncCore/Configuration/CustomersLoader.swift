@@ -10,10 +10,34 @@ public enum CustomersLoader {
         try parse(document: YAMLDocument(text: text, file: file))
     }
 
+    /// The installation's `store:` in the customers file, if any: `store: sqlite`, or
+    /// `store: {url: postgresql://user@host:5432/db, password_env: ZUORA_SYNC_PGPASSWORD}`.
+    public static func store(path: String) throws -> StoreLocation? {
+        try store(document: YAMLDocument.load(path: path))
+    }
+
+    static func store(document: YAMLDocument) throws -> StoreLocation? {
+        let top = try document.mapping(document.root, path: "")
+        guard top.node("store") != nil else { return nil }
+        if let settings = try? top.submapping("store") {
+            let url = try settings.requiredString("url")
+            let passwordEnv = try settings.string("password_env")
+            try settings.rejectUnknownKeys()
+            do { return try StoreLocation.parse(url, passwordEnv: passwordEnv, origin: document.file) } catch let error as ConfigurationError {
+                throw settings.error("url", error.message)
+            }
+        }
+        let text = try top.requiredString("store")
+        do { return try StoreLocation.parse(text, origin: document.file) } catch let error as ConfigurationError {
+            throw top.error("store", error.message)
+        }
+    }
+
     static func parse(document: YAMLDocument) throws -> [CustomerConfig] {
         let top = try document.mapping(document.root, path: "")
         _ = try top.int("format_version", default: 1, range: 1...1)
         let entries = try top.sequence("customers") ?? []
+        _ = top.node("store") // read by `store(path:)`
         try top.rejectUnknownKeys()
         var customers: [CustomerConfig] = []
         for (node, path) in entries {

@@ -32,6 +32,10 @@ public protocol RetryClassifiable: Error {
 
 /// Another process holds a customer's lock: retryable, names the holder.
 public struct CustomerBusyError: Error, RetryClassifiable, CustomStringConvertible, Sendable {
+    public init(customer: String, holder: String) {
+        self.customer = customer
+        self.holder = holder
+    }
     public let customer: String
     public let holder: String
     public var isRetryable: Bool { true }

@@ -4,7 +4,7 @@ import Foundation
 /// `locks/<customer>.lock`. The kernel drops the lock when its process dies (even `kill -9`), so a
 /// stale lock is taken over without guessing; the file records pid, host and time for the message
 /// a second run gets.
-public final class CustomerLock: @unchecked Sendable {
+public final class CustomerLock: HeldLock, @unchecked Sendable {
     // @unchecked: `descriptor` is set once in init and closed once in release, from the owning task.
     private var descriptor: Int32
     public let url: URL
@@ -40,4 +40,10 @@ public final class CustomerLock: @unchecked Sendable {
     }
 
     deinit { release() }
+}
+
+/// A lock held until `release()` (or until its holder dies): a file lock, or a PostgreSQL
+/// session advisory lock when the store is PostgreSQL.
+public protocol HeldLock: AnyObject, Sendable {
+    func release()
 }

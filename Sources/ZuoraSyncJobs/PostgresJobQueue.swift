@@ -1,0 +1,168 @@
+import Foundation
+import ZuoraSyncCore
+import ZuoraSyncStore
+
+/// The job queue as a PostgreSQL table, for several workers on several hosts: a job is claimed
+/// with `SELECT … FOR UPDATE SKIP LOCKED` (two workers never take the same one and never wait
+/// on each other), with the same leases, attempts and retry policy as the file queue. The job
+/// itself is kept as its JSON document (`body`), beside the columns the queue filters on.
+public struct PostgresJobQueue: JobQueueing {
+    public let store: Store
+
+    public init(store: Store) { self.store = store }
+
+    public var location: String { "the jobs table of \(store.database.location)" }
+
+    static let columns = "id, state, pipeline_path, customer, not_before, created_at, updated_at, lease_owner, lease_expires_at, body"
+
+    private func values(_ job: Job) throws -> [SQLValue] {
+        let body = String(decoding: try CanonicalJSON.encode(job), as: UTF8.self)
+        return [job.id.sqlValue, job.state.rawValue.sqlValue, job.pipelinePath.sqlValue, job.customer.sqlValue,
+                Timestamp.format(job.notBefore).sqlValue, Timestamp.format(job.createdAt).sqlValue, Timestamp.format(job.updatedAt).sqlValue,
+                job.lease?.owner.sqlValue ?? .null, job.lease.map { Timestamp.format($0.expiresAt) }.sqlValue, body.sqlValue]
+    }
+
+    private func decode(_ row: SQLRow) throws -> Job {
+        let body: String = row["body"]
+        do {
+            return try CanonicalJSON.decode(Job.self, from: Data(body.utf8))
+        } catch {
+            throw FileError(path: "\(location), job \(row["id"] as String)", message: "cannot read the job (\(error))", cause: error)
+        }
+    }
+
+    public func listing(in state: Job.State?) -> StateListing<Job> {
+        var listing = StateListing<Job>()
+        do {
+            let rows = try store.database.read { db in
+                if let state {
+                    return try db.query("SELECT id, body FROM jobs WHERE state = ? ORDER BY created_at, id", state.rawValue)
+                }
+                return try db.query("SELECT id, body FROM jobs ORDER BY created_at, id")
+            }
+            for row in rows {
+                do { listing.items.append(try decode(row)) } catch let error as FileError { listing.problems.append(error) } catch {}
+            }
+        } catch {
+            listing.problems.append(FileError(path: location, message: "cannot list jobs: \(error)", cause: error))
+        }
+        return listing
+    }
+
+    public func find(_ id: String) throws -> Job? {
+        try store.database.read { db in try db.query("SELECT id, body FROM jobs WHERE id = ?", id).first }.map(decode)
+    }
+
+    public func enqueue(pipelinePath: String, customer: String, settings: JobSettings, now: Date) throws -> Job? {
+        let id = DataDirectory.newRunID(at: now) + "-" + customer
+        let job = Job(id: id, pipelinePath: pipelinePath, customer: customer, state: .waiting, attempts: 0,
+                      maxAttempts: settings.maxAttempts, retryDelays: settings.retryDelays, runID: nil, lastError: nil,
+                      isRetryable: nil, createdAt: now, updatedAt: now, notBefore: now, attemptStartedAt: [], lease: nil)
+        // The partial unique index on (pipeline_path, customer) for waiting and running jobs makes
+        // "queue it unless already queued" one atomic statement, whichever host asks.
+        let inserted = try store.database.write { db in
+            try db.query("""
+                INSERT INTO jobs (\(Self.columns)) VALUES \(Self.placeholders(10))
+                ON CONFLICT (pipeline_path, customer) WHERE state IN ('waiting', 'running') DO NOTHING RETURNING id
+                """, try values(job))
+        }
+        return inserted.isEmpty ? nil : job
+    }
+
+    public func claim(owner: Job.Lease, now: Date) throws -> Job? {
+        try store.database.write { db in
+            guard let row = try db.query("""
+                SELECT id, body FROM jobs WHERE state = 'waiting' AND not_before <= ?
+                ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED
+                """, Timestamp.format(now)).first else { return nil }
+            var claimed = try decode(row)
+            claimed.state = .running
+            claimed.attempts += 1
+            claimed.attemptStartedAt.append(now)
+            claimed.updatedAt = now
+            claimed.lease = owner
+            try write(claimed, db)
+            return claimed
+        }
+    }
+
+    private func write(_ job: Job, _ db: any SQLSession) throws {
+        try db.execute("""
+            UPDATE jobs SET state = ?, pipeline_path = ?, customer = ?, not_before = ?, created_at = ?, updated_at = ?,
+                lease_owner = ?, lease_expires_at = ?, body = ? WHERE id = ?
+            """, Array(try values(job).dropFirst()) + [job.id.sqlValue])
+    }
+
+    public func update(_ job: Job) throws {
+        try store.database.write { db in try write(job, db) }
+    }
+
+    public func move(_ job: Job, from: Job.State) throws {
+        try store.database.write { db in
+            guard try db.scalar(String.self, "SELECT state FROM jobs WHERE id = ? FOR UPDATE", job.id) == from.rawValue else {
+                throw FileError(path: location, message: "job \(job.id) is no longer \(from.rawValue); it was not moved to \(job.state.rawValue)")
+            }
+            try write(job, db)
+        }
+    }
+
+    public func recoverExpiredLeases(now: Date) throws -> [Job] {
+        try store.database.write { db in
+            let stamp = Timestamp.format(now)
+            let grace = Timestamp.format(now.addingTimeInterval(-JobQueue.claimGrace))
+            let rows = try db.query("""
+                SELECT id, body FROM jobs WHERE state = 'running'
+                  AND ((lease_expires_at IS NOT NULL AND lease_expires_at < ?) OR (lease_expires_at IS NULL AND updated_at < ?))
+                ORDER BY created_at, id FOR UPDATE SKIP LOCKED
+                """, stamp, grace)
+            return try rows.map { row in
+                let job = try decode(row)
+                var waiting = job
+                waiting.state = .waiting
+                waiting.lastError = "the worker \(job.lease.map { "pid \($0.pid) on \($0.host)" } ?? "") stopped heartbeating; the job was put back to resume its run"
+                waiting.lease = nil
+                waiting.notBefore = now
+                waiting.updatedAt = now
+                try write(waiting, db)
+                return waiting
+            }
+        }
+    }
+
+    public func retry(_ id: String, now: Date) throws -> Job {
+        guard var job = try find(id), job.state == .failed else {
+            throw FileError(path: location, message: "no failed job '\(id)'; see `zuora-sync jobs --state failed`.", isUsageError: true)
+        }
+        job.state = .waiting
+        job.attempts = 0
+        job.notBefore = now
+        job.updatedAt = now
+        try move(job, from: .failed)
+        return job
+    }
+
+    public func forget(_ id: String) throws {
+        guard let job = try find(id) else { throw FileError(path: location, message: "no job '\(id)'; see `zuora-sync jobs`.") }
+        guard job.state != .running else { throw FileError(path: location, message: "job '\(id)' is running; wait for it or stop its worker first.") }
+        try store.database.write { db in try db.execute("DELETE FROM jobs WHERE id = ? AND state <> 'running'", id) }
+    }
+
+    public func prune(olderThan cutoff: Date) throws -> Int {
+        try store.database.write { db in
+            try db.query("DELETE FROM jobs WHERE state IN ('done', 'failed') AND updated_at < ? RETURNING id", Timestamp.format(cutoff)).count
+        }
+    }
+
+    public func claimSlot(pipelinePath: String, slot: Date, by owner: String) throws -> Bool {
+        try store.database.write { db in
+            try !db.query("""
+                INSERT INTO schedule_slots (pipeline_path, slot, claimed_by) VALUES (?, ?, ?)
+                ON CONFLICT (pipeline_path, slot) DO NOTHING RETURNING slot
+                """, pipelinePath, Timestamp.format(slot), owner).isEmpty
+        }
+    }
+
+    static func placeholders(_ count: Int) -> String {
+        "(" + Array(repeating: "?", count: count).joined(separator: ", ") + ")"
+    }
+}
