@@ -19,14 +19,15 @@ build: deps
 demo: build
 	$(BIN) run --all --pipeline $(PIPELINE) $(OPTS)
 
-## The whole test suite (what .ci/run calls).
+## The whole test suite (what .ci/run calls), with a throwaway PostgreSQL server for the
+## PostgreSQL store, queue and several-hosts tests (stopped at the end, even on failure).
 test: deps
-	$(SWIFT) test
+	bash scripts/postgres-test-server.sh run $(SWIFT) test
 
 ## Every crash point of the crash matrix (resume and fresh run after each kill), the hostile
 ## upstream and configuration suites and the secrets test; prints the counts. About 5 minutes.
 chaos: deps
-	ZUORA_SYNC_CHAOS=full $(SWIFT) test --filter 'CrashMatrix|CrashSafety|HostileUpstream|HostileConfiguration|SecretsTests|SignalTests'
+	ZUORA_SYNC_CHAOS=full bash scripts/postgres-test-server.sh run $(SWIFT) test --filter 'CrashMatrix|CrashSafety|HostileUpstream|HostileConfiguration|SecretsTests|SignalTests'
 
 ## make sync CUSTOMER=id [CUSTOMERS=customers.yaml]
 sync: build

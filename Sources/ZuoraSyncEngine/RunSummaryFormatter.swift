@@ -18,7 +18,7 @@ public enum RunSummaryFormatter {
     }
 
     /// The summary printed at the end of `run` and `resume`.
-    public static func summary(_ manifest: RunManifest, dataDirectory: DataDirectory) -> String {
+    public static func summary(_ manifest: RunManifest, dataDirectory: DataDirectory, store: StoreLocation = .sqlite(path: nil)) -> String {
         let total = manifest.finishedAt.map { Int($0.timeIntervalSince(manifest.startedAt) * 1000) } ?? 0
         var text = "Run \(manifest.id) (\(manifest.pipelineName)) \(manifest.status.rawValue) in \(duration(milliseconds: total))"
         if manifest.options.dryRun { text += " — DRY RUN, nothing was changed" }
@@ -55,13 +55,18 @@ public enum RunSummaryFormatter {
             if changes.count > 20 { text += "  … and \(changes.count - 20) more (zuora-sync changes \(manifest.id))\n" }
         }
         let root = dataDirectory.root.path
+        let query: String
+        switch store {
+        case .sqlite(let path): query = "sqlite3 \(path ?? root + "/store.sqlite")"
+        case .postgresql(let location): query = "psql '\(location.displayURL)' -c"
+        }
         text += """
 
             Where to look next:
               zuora-sync inspect \(manifest.id)          stages, counts and warnings per customer
               \(root)/runs/\(manifest.id)/     every stage's JSON output
               \(root)/snapshots/<customer>/            canonical exports (diff -r, git)
-              sqlite3 \(root)/store.sqlite 'SELECT action_type, COUNT(*) FROM tasks GROUP BY 1'
+              \(query) 'SELECT action_type, COUNT(*) FROM tasks GROUP BY 1'
 
             """
         return text

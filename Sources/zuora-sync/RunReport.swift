@@ -41,7 +41,7 @@ enum RunReport {
                 global.logger.warning("metrics.write_failed", metadata: ["file": "\(global.dataDirectory.metricsFile.path)", "error": "\(error)"])
             }
         }
-        try print(manifest, dataDirectory: global.dataDirectory, json: json)
+        try print(manifest, dataDirectory: global.dataDirectory, store: (try? global.storeLocation()) ?? .sqlite(path: nil), json: json)
         if manifest.status == .interrupted {
             FileHandle.standardError.write(Data("Interrupted. Finish the run with: zuora-sync resume \(manifest.id)\n".utf8))
             throw ExitCode(Signals.exitStatus ?? ExitCodes.customerFailed)
@@ -51,9 +51,9 @@ enum RunReport {
 
     /// Prints a finished run: the table (stdout); with `--json`/`--events` the event lines
     /// already said everything, ending with `run.finished`.
-    static func print(_ manifest: RunManifest, dataDirectory: DataDirectory, json: Bool) throws {
+    static func print(_ manifest: RunManifest, dataDirectory: DataDirectory, store: StoreLocation, json: Bool) throws {
         if !json {
-            Swift.print(RunSummaryFormatter.summary(manifest, dataDirectory: dataDirectory), terminator: "")
+            Swift.print(RunSummaryFormatter.summary(manifest, dataDirectory: dataDirectory, store: store), terminator: "")
         }
     }
 }
