@@ -54,9 +54,9 @@ let package = Package(
         ]),
         // The built-in stage kinds, one file each, and their registry.
         .target(name: "ZuoraSyncStages", dependencies: ["ZuoraSyncCore", "ZuoraAPI", "ZuoraSyncStore", "ZuoraSyncEngine", "ZuoraSyncReport"]),
-        // Queue, worker, scheduler, notifications.
+        // Queue (files, or PostgreSQL's jobs table), worker, scheduler, notifications.
         .target(name: "ZuoraSyncJobs", dependencies: [
-            "ZuoraSyncCore", "ZuoraSyncHTTP", "ZuoraSyncEngine", "ZuoraSyncStages", .product(name: "Logging", package: "swift-log"),
+            "ZuoraSyncCore", "ZuoraSyncHTTP", "ZuoraSyncStore", "ZuoraSyncEngine", "ZuoraSyncStages", .product(name: "Logging", package: "swift-log"),
         ]),
         // Fixtures, the mock Zuora (in process and over HTTP).
         .target(name: "ZuoraSyncMock", dependencies: [

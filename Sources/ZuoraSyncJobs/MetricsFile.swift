@@ -19,15 +19,15 @@ public enum MetricsFile {
     /// Computes and writes the file (only when it changed).
     /// - Parameter customers: configured customer ids, listed even before their first run.
     @discardableResult
-    public static func write(dataDirectory: DataDirectory, customers: [String] = []) throws -> URL {
-        let text = render(dataDirectory: dataDirectory, customers: customers)
+    public static func write(dataDirectory: DataDirectory, customers: [String] = [], queue: (any JobQueueing)? = nil) throws -> URL {
+        let text = render(dataDirectory: dataDirectory, customers: customers, queue: queue)
         try FileManager.default.createDirectory(at: dataDirectory.metricsFile.deletingLastPathComponent(), withIntermediateDirectories: true)
         try AtomicFile.writeIfChanged(Data(text.utf8), to: dataDirectory.metricsFile)
         return dataDirectory.metricsFile
     }
 
     /// The file's text.
-    public static func render(dataDirectory: DataDirectory, customers configured: [String] = []) -> String {
+    public static func render(dataDirectory: DataDirectory, customers configured: [String] = [], queue jobQueue: (any JobQueueing)? = nil) -> String {
         let manifests = dataDirectory.manifests()   // newest first
         var lastRun: [String: CustomerResult] = [:]
         var lastSuccess: [String: Date] = [:]
@@ -97,9 +97,12 @@ public enum MetricsFile {
             result.summary.map { Double($0.requests.rateLimited) }
         }
         var queue = Family(name: "zuora_sync_queue_jobs", help: "Jobs in the queue by state.")
+        // With a PostgreSQL store the queue is its jobs table (shared by every host).
+        let shared = jobQueue.map { Dictionary(grouping: $0.jobs(in: nil), by: \.state) }
         for state in Job.State.allCases {
             let folder = dataDirectory.jobs.appendingPathComponent(state.rawValue, isDirectory: true)
-            let count = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter { $0.hasSuffix(".json") }.count
+            let count = shared.map { $0[state]?.count ?? 0 }
+                ?? ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter { $0.hasSuffix(".json") }.count
             queue.samples.append(([("state", state.rawValue)], Double(count)))
         }
         families.append(queue)

@@ -241,7 +241,7 @@ public struct Worker: Sendable {
             logger.error("job.move_failed", metadata: ["error": "\(error)"])
         }
         logger.info("job.finished", metadata: ["state": "\(job.state.rawValue)", "attempt": "\(job.attempts)"])
-        do { try MetricsFile.write(dataDirectory: dataDirectory) } catch {
+        do { try MetricsFile.write(dataDirectory: dataDirectory, queue: queue is JobQueue ? nil : queue) } catch {
             logger.warning("metrics.write_failed", metadata: ["file": "\(dataDirectory.metricsFile.path)", "error": "\(error)"])
         }
         if job.state == .failed {

@@ -37,7 +37,8 @@ enum RunReport {
     private static func finish(_ manifest: RunManifest, global: GlobalOptions, json: Bool) throws {
         // A dry run changes nothing outside its run directory, the metrics file included.
         if !manifest.options.dryRun {
-            do { try MetricsFile.write(dataDirectory: global.dataDirectory, customers: (try? global.loadCustomers().map(\.id)) ?? []) } catch {
+            do { try MetricsFile.write(dataDirectory: global.dataDirectory, customers: (try? global.loadCustomers().map(\.id)) ?? [],
+                                                queue: (try? global.storeLocation().isPostgreSQL) == true ? try? global.jobQueue() : nil) } catch {
                 global.logger.warning("metrics.write_failed", metadata: ["file": "\(global.dataDirectory.metricsFile.path)", "error": "\(error)"])
             }
         }
