@@ -218,39 +218,52 @@ public final class Store: Sendable {
         }
     }
 
-    /// Applies a save plan in one transaction: inserts and updates workflow rows from the listing,
-    /// and replaces `export` only where a good export was downloaded.
+    /// Applies a save plan in one transaction: inserts new workflow rows, updates a row only where
+    /// something differs (a listed field, or an export downloaded in this run whose hash differs from
+    /// the stored one), and leaves every other row untouched, so an unchanged resync writes nothing.
+    /// `last_synced_at` is when the row last changed; `export_synced_at` when its export last changed.
+    /// An export whose hash equals the stored one is not read at all.
     public func apply(_ rows: [WorkflowUpsert], customer: CustomerConfig, syncedAt: Date,
                       exportText: (Int64) throws -> String) throws {
         try writer.write { db in
             let customerID = try Self.upsertCustomer(customer, db)
             let now = Timestamp.format(syncedAt)
+            let storedHash = try db.cachedStatement(sql: "SELECT export_sha256 FROM workflows WHERE customer_id = ? AND zuora_id = ?")
+            let upsert = try db.cachedStatement(sql: """
+                INSERT INTO workflows (customer_id, zuora_id, name, description, status, type, version, active_version_id,
+                    callout_trigger, ondemand_trigger, scheduled_trigger, interval, timezone, created_on, updated_on,
+                    export, export_sha256, export_synced_at, last_synced_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(customer_id, zuora_id) DO UPDATE SET
+                    name = excluded.name, description = excluded.description, status = excluded.status,
+                    type = excluded.type, version = excluded.version, active_version_id = excluded.active_version_id,
+                    callout_trigger = excluded.callout_trigger, ondemand_trigger = excluded.ondemand_trigger,
+                    scheduled_trigger = excluded.scheduled_trigger, interval = excluded.interval, timezone = excluded.timezone,
+                    created_on = excluded.created_on, updated_on = excluded.updated_on,
+                    export = COALESCE(excluded.export, workflows.export),
+                    export_sha256 = COALESCE(excluded.export_sha256, workflows.export_sha256),
+                    export_synced_at = COALESCE(excluded.export_synced_at, workflows.export_synced_at),
+                    last_synced_at = excluded.last_synced_at
+                WHERE workflows.name IS NOT excluded.name OR workflows.description IS NOT excluded.description
+                    OR workflows.status IS NOT excluded.status OR workflows.type IS NOT excluded.type
+                    OR workflows.version IS NOT excluded.version OR workflows.active_version_id IS NOT excluded.active_version_id
+                    OR workflows.callout_trigger IS NOT excluded.callout_trigger OR workflows.ondemand_trigger IS NOT excluded.ondemand_trigger
+                    OR workflows.scheduled_trigger IS NOT excluded.scheduled_trigger OR workflows.interval IS NOT excluded.interval
+                    OR workflows.timezone IS NOT excluded.timezone OR workflows.created_on IS NOT excluded.created_on
+                    OR workflows.updated_on IS NOT excluded.updated_on
+                    OR (excluded.export_sha256 IS NOT NULL AND excluded.export_sha256 IS NOT workflows.export_sha256)
+                """)
             for item in rows {
                 let listed = item.listed
                 var export: String?
-                if let expected = item.exportSHA256 {
+                if let expected = item.exportSHA256,
+                   try String.fetchOne(storedHash, arguments: [customerID, listed.id]) != expected {
                     let text = try exportText(listed.id)
                     guard Digest.sha256Hex(text) == expected else {
                         throw StoreError("the downloaded export of workflow \(listed.id) changed on disk since it was downloaded; start a new run", isRetryable: false)
                     }
                     export = text
                 }
-                let upsert = try db.cachedStatement(sql: """
-                    INSERT INTO workflows (customer_id, zuora_id, name, description, status, type, version, active_version_id,
-                        callout_trigger, ondemand_trigger, scheduled_trigger, interval, timezone, created_on, updated_on,
-                        export, export_sha256, export_synced_at, last_synced_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT(customer_id, zuora_id) DO UPDATE SET
-                        name = excluded.name, description = excluded.description, status = excluded.status,
-                        type = excluded.type, version = excluded.version, active_version_id = excluded.active_version_id,
-                        callout_trigger = excluded.callout_trigger, ondemand_trigger = excluded.ondemand_trigger,
-                        scheduled_trigger = excluded.scheduled_trigger, interval = excluded.interval, timezone = excluded.timezone,
-                        created_on = excluded.created_on, updated_on = excluded.updated_on,
-                        export = COALESCE(excluded.export, workflows.export),
-                        export_sha256 = COALESCE(excluded.export_sha256, workflows.export_sha256),
-                        export_synced_at = COALESCE(excluded.export_synced_at, workflows.export_synced_at),
-                        last_synced_at = excluded.last_synced_at
-                    """)
                 CrashPoints.hit()
                 try upsert.execute(arguments: [
                     customerID, listed.id, listed.name, listed.description, listed.status, listed.activeVersionType,
