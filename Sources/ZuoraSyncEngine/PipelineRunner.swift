@@ -323,7 +323,7 @@ public struct PipelineRunner: Sendable {
             }
             currentStage = nil
             var summary = CustomerSummary()
-            for stage in completed { try stage.kind.summarize(stage.directory, &summary) }
+            for stage in completed { try stage.kind.summarize(stage.directory, cache, &summary) }
             summary.warnings = completed.reduce(0) { $0 + $1.commit.warnings.count }
             for stage in completed { summary.stageCounts[stage.kind.name] = stage.commit.counts }
             summary.requests = reporter.tally
