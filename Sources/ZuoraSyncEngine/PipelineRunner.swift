@@ -91,6 +91,7 @@ public struct PipelineRunner: Sendable {
             throw RunInProgressError(runID: manifest.id, process: original.process)
         }
         defer { runLock.release() }
+        AtomicFile.forgetCheckedDirectories()
         sweepTemporaryFiles(manifest)
         let journal = try RunJournal(manifest: manifest, url: dataDirectory.manifest(manifest.id))
         let eventLog = RunEventLog(url: dataDirectory.events(manifest.id))

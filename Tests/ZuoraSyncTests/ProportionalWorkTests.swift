@@ -177,3 +177,28 @@ struct ProportionalWorkTests {
         }
     }
 }
+
+@Suite("Atomic writes remember checked directories")
+struct CheckedDirectoryTests {
+    @Test func aDirectoryRemovedAfterAWriteIsCreatedAgainAndALinkPlantedBeforeARunIsRefused() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("zuora-sync-atomic-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        PathSafety.protect(root)
+        let folder = root.appendingPathComponent("a/b")
+        try AtomicFile.write(Data("1".utf8), to: folder.appendingPathComponent("x.json"), durable: false)
+        try FileManager.default.removeItem(at: root.appendingPathComponent("a"))
+        try AtomicFile.write(Data("2".utf8), to: folder.appendingPathComponent("x.json"), durable: false)
+        #expect(try Data(contentsOf: folder.appendingPathComponent("x.json")) == Data("2".utf8))
+
+        // A link where the folder was: refused once the checked directories are forgotten (as every run starts).
+        let elsewhere = root.appendingPathComponent("elsewhere")
+        try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
+        try FileManager.default.removeItem(at: folder)
+        try FileManager.default.createSymbolicLink(at: folder, withDestinationURL: elsewhere)
+        AtomicFile.forgetCheckedDirectories()
+        #expect(throws: FileError.self) {
+            try AtomicFile.write(Data("3".utf8), to: folder.appendingPathComponent("x.json"), durable: false)
+        }
+        #expect(!FileManager.default.fileExists(atPath: elsewhere.appendingPathComponent("x.json").path))
+    }
+}
