@@ -30,6 +30,8 @@ public struct RegisteredStageKind: Sendable {
     public let name: String
     /// Names of the kinds that must come earlier.
     public let inputs: [String]
+    /// The kind this one streams from (`StageKind.streamsFrom`), if any.
+    public let streamsFrom: String?
     /// Reads and checks settings, returning their normalised JSON (snake_case, defaults filled in).
     let normaliseSettings: @Sendable (any SettingsReader) throws -> [String: JSONValue]
     /// Runs the stage and writes its `result.json`; returns what goes into `commit.json`.
@@ -41,6 +43,7 @@ public struct RegisteredStageKind: Sendable {
     init<K: StageKind>(_ kind: K.Type) {
         name = K.name
         inputs = K.inputs.map { $0.name }
+        streamsFrom = K.streamsFrom?.name
         normaliseSettings = { reader in try SettingsEncoding.object(try K.Settings(reading: reader)) }
         execute = { context, reader in
             let settings = try K.Settings(reading: reader)
