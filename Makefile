@@ -54,7 +54,8 @@ report: build
 validate: build
 	$(BIN) validate $(PIPELINE) $(OPTS)
 
-## Benchmarks (release build): medians and ratios, see README.
+## Benchmarks (release build): medians, same-run ratios and issue 12's targets marked met/missed;
+## also bench/results.json. Quick run: make bench SIZES=1000 RUNS=1 (knobs in scripts/bench.py).
 bench: deps
 	$(SWIFT) build -c release
 	bash scripts/bench.sh

@@ -93,6 +93,7 @@ public struct PipelineRunner: Sendable {
             throw RunInProgressError(runID: manifest.id, process: original.process)
         }
         defer { runLock.release() }
+        AtomicFile.forgetCheckedDirectories()
         sweepTemporaryFiles(manifest)
         let journal = try RunJournal(manifest: manifest, url: dataDirectory.manifest(manifest.id))
         let eventLog = RunEventLog(url: dataDirectory.events(manifest.id))
@@ -267,65 +268,88 @@ public struct PipelineRunner: Sendable {
             var completed: [(kind: RegisteredStageKind, directory: URL, commit: StageCommit)] = []
             var earlier: [String: URL] = [:]
             var previousFingerprint = ""
-            for (index, definition) in manifest.pipeline.stages.enumerated() {
-                try Task.checkCancellation()
-                currentStage = definition
-                let kind = registry.kind(named: definition.kind)!
+            let stages = manifest.pipeline.stages
+            func prepare(_ index: Int, previous: String) throws -> PreparedStage {
+                let definition = stages[index]
                 let directory = dataDirectory.stage(run: manifest.id, customer: slug, index: index, stageID: definition.id)
-                let fingerprint = try Self.fingerprint(definition, customer: customer, options: options, previous: previousFingerprint)
-                let commitURL = directory.appendingPathComponent(StageFiles.commit)
-                let existing = try Self.readCommit(at: commitURL)
-                reporter.stage = definition.id
-                if let existing, existing.fingerprint == fingerprint {
-                    customerLogger.info("stage.already_committed", metadata: ["stage": "\(definition.id)"])
+                let fingerprint = try Self.fingerprint(definition, customer: customer, options: options, previous: previous)
+                let existing = try Self.readCommit(at: directory.appendingPathComponent(StageFiles.commit))
+                return PreparedStage(definition: definition, kind: registry.kind(named: definition.kind)!, directory: directory,
+                                     fingerprint: fingerprint, existing: existing)
+            }
+            func context(for stage: PreparedStage, earlier: [String: URL]) -> (StageContext, StoredSettingsReader) {
+                let context = StageContext(runID: manifest.id, runStartedAt: manifest.startedAt, customer: customer, stageID: stage.definition.id,
+                                           options: options, directory: stage.directory, services: services, earlierStages: earlier, cache: cache,
+                                           events: reporter.forStage(stage.definition.id))
+                let reader = StoredSettingsReader(values: stage.definition.settings,
+                                                  source: "\(dataDirectory.manifest(manifest.id).path): stage '\(stage.definition.id)'")
+                return (context, reader)
+            }
+            var index = 0
+            while index < stages.count {
+                try Task.checkCancellation()
+                let stage = try prepare(index, previous: previousFingerprint)
+                currentStage = stage.definition
+                reporter.stage = stage.definition.id
+                if let existing = stage.existing, existing.fingerprint == stage.fingerprint {
+                    customerLogger.info("stage.already_committed", metadata: ["stage": "\(stage.definition.id)"])
                     reporter.emit(.stageFinished) { event in
                         event.status = "already-committed"
                         event.counts = existing.counts.isEmpty ? nil : existing.counts
                     }
-                    completed.append((kind, directory, existing))
-                } else {
-                    // Outputs of an interrupted attempt are reused only when that attempt had the same
-                    // inputs (its attempt.json names this fingerprint); otherwise, and when inputs
-                    // changed since the stage committed, it is redone from scratch.
-                    let attemptURL = directory.appendingPathComponent(StageFiles.attempt)
-                    let attempt = try? CanonicalJSON.readVersioned(StageAttempt.self, from: attemptURL)
-                    if existing != nil || (FileManager.default.fileExists(atPath: directory.path) && attempt?.fingerprint != fingerprint) {
-                        try PathSafety.remove(directory)
-                    }
-                    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-                    if attempt?.fingerprint != fingerprint || existing != nil {
-                        try CanonicalJSON.write(StageAttempt(fingerprint: fingerprint, startedAt: clock.now()), to: attemptURL)
-                    }
-                    let stageStarted = clock.now()
-                    reporter.emit(.stageStarted)
-                    let context = StageContext(runID: manifest.id, runStartedAt: manifest.startedAt, customer: customer, stageID: definition.id,
-                                               options: options, directory: directory, services: services, earlierStages: earlier, cache: cache)
-                    let reader = StoredSettingsReader(values: definition.settings, source: "\(dataDirectory.manifest(manifest.id).path): stage '\(definition.id)'")
-                    let record = try await kind.execute(context, reader)
-                    let finished = clock.now()
-                    let commit = StageCommit(stageID: definition.id, kind: kind.name, status: record.status, counts: record.counts,
-                                             warnings: record.warnings, startedAt: stageStarted, finishedAt: finished,
-                                             durationMilliseconds: Int(finished.timeIntervalSince(stageStarted) * 1000),
-                                             fingerprint: fingerprint)
-                    try AtomicFile.writeIfChanged(try CanonicalJSON.encode(commit), to: commitURL)
-                    for warning in record.warnings {
-                        customerLogger.warning("stage.warning", metadata: ["stage": "\(definition.id)", "warning": "\(warning)"])
-                        reporter.emit(.warning) { $0.message = warning }
-                    }
-                    reporter.emit(.stageFinished) { event in
-                        event.status = commit.status.rawValue
-                        event.counts = commit.counts.isEmpty ? nil : commit.counts
-                        event.durationMilliseconds = commit.durationMilliseconds
-                    }
-                    customerLogger.info("stage.committed", metadata: ["stage": "\(definition.id)", "duration_ms": "\(commit.durationMilliseconds)"])
-                    completed.append((kind, directory, commit))
+                    completed.append((stage.kind, stage.directory, existing))
+                    earlier[stage.kind.name] = stage.directory
+                    previousFingerprint = stage.fingerprint
+                    index += 1
+                    continue
                 }
-                earlier[kind.name] = directory
-                previousFingerprint = fingerprint
+                // The next stage streams from this one: both run at once (see `StageKind.streamsFrom`).
+                if index + 1 < stages.count, let next = Optional(try prepare(index + 1, previous: stage.fingerprint)),
+                   next.kind.streamsFrom == stage.kind.name, next.existing?.fingerprint != next.fingerprint {
+                    let stageStarted = try begin(stage, discardingEarlierAttempt: false, reporter: reporter)
+                    // The consumer's partial outputs from an interrupted attempt came from a listing
+                    // that was never committed: they are not reused.
+                    let nextStarted = try begin(next, discardingEarlierAttempt: true, reporter: reporter)
+                    let (producerContext, producerReader) = context(for: stage, earlier: earlier)
+                    var consumerEarlier = earlier
+                    consumerEarlier[stage.kind.name] = stage.directory
+                    let (consumerContext, consumerReader) = context(for: next, earlier: consumerEarlier)
+                    cache.openStream(for: stage.kind.name)
+                    async let consumerRecord = next.kind.execute(consumerContext, consumerReader)
+                    do {
+                        let record = try await stage.kind.execute(producerContext, producerReader)
+                        let commit = try finish(stage, record: record, started: stageStarted, reporter: reporter, logger: customerLogger)
+                        completed.append((stage.kind, stage.directory, commit))
+                        cache.finishStream(for: stage.kind.name, error: nil)
+                    } catch {
+                        // The consumer stops (its stream throws) and is awaited before leaving; it commits nothing.
+                        cache.finishStream(for: stage.kind.name, error: error)
+                        _ = try? await consumerRecord
+                        throw error
+                    }
+                    currentStage = next.definition
+                    reporter.stage = next.definition.id
+                    let record = try await consumerRecord
+                    let commit = try finish(next, record: record, started: nextStarted, reporter: reporter, logger: customerLogger)
+                    completed.append((next.kind, next.directory, commit))
+                    earlier[stage.kind.name] = stage.directory
+                    earlier[next.kind.name] = next.directory
+                    previousFingerprint = next.fingerprint
+                    index += 2
+                    continue
+                }
+                let stageStarted = try begin(stage, discardingEarlierAttempt: false, reporter: reporter)
+                let (stageContext, reader) = context(for: stage, earlier: earlier)
+                let record = try await stage.kind.execute(stageContext, reader)
+                let commit = try finish(stage, record: record, started: stageStarted, reporter: reporter, logger: customerLogger)
+                completed.append((stage.kind, stage.directory, commit))
+                earlier[stage.kind.name] = stage.directory
+                previousFingerprint = stage.fingerprint
+                index += 1
             }
             currentStage = nil
             var summary = CustomerSummary()
-            for stage in completed { try stage.kind.summarize(stage.directory, &summary) }
+            for stage in completed { try stage.kind.summarize(stage.directory, cache, &summary) }
             summary.warnings = completed.reduce(0) { $0 + $1.commit.warnings.count }
             for stage in completed { summary.stageCounts[stage.kind.name] = stage.commit.counts }
             summary.requests = reporter.tally
@@ -366,6 +390,60 @@ public struct PipelineRunner: Sendable {
         result.finishedAt = finished
         if result.summary != nil { result.summary!.durationMilliseconds = Int(finished.timeIntervalSince(started) * 1000) }
         return result
+    }
+
+    /// A stage of a customer's run, before it runs: where it writes, its inputs' fingerprint and
+    /// its commit marker if it has one.
+    struct PreparedStage {
+        var definition: StageDefinition
+        var kind: RegisteredStageKind
+        var directory: URL
+        var fingerprint: String
+        var existing: StageCommit?
+    }
+
+    /// Readies a stage's directory and announces the stage. Outputs of an interrupted attempt are
+    /// reused only when that attempt had the same inputs (its attempt.json names this fingerprint)
+    /// and the caller does not discard them; otherwise, and when inputs changed since the stage
+    /// committed, it is redone from scratch.
+    private func begin(_ stage: PreparedStage, discardingEarlierAttempt: Bool, reporter: EventReporter) throws -> Date {
+        let directory = stage.directory
+        let attemptURL = directory.appendingPathComponent(StageFiles.attempt)
+        let attempt = try? CanonicalJSON.readVersioned(StageAttempt.self, from: attemptURL)
+        let reusable = attempt?.fingerprint == stage.fingerprint && stage.existing == nil && !discardingEarlierAttempt
+        if !reusable, FileManager.default.fileExists(atPath: directory.path) {
+            try PathSafety.remove(directory)
+        }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        if !reusable {
+            try CanonicalJSON.write(StageAttempt(fingerprint: stage.fingerprint, startedAt: clock.now()), to: attemptURL)
+        }
+        let started = clock.now()
+        reporter.forStage(stage.definition.id).emit(.stageStarted)
+        return started
+    }
+
+    /// Writes a finished stage's commit marker and announces it.
+    private func finish(_ stage: PreparedStage, record: StageRecord, started: Date, reporter: EventReporter, logger: Logger) throws -> StageCommit {
+        let finished = clock.now()
+        let id = stage.definition.id
+        let commit = StageCommit(stageID: id, kind: stage.kind.name, status: record.status, counts: record.counts,
+                                 warnings: record.warnings, startedAt: started, finishedAt: finished,
+                                 durationMilliseconds: Int(finished.timeIntervalSince(started) * 1000),
+                                 fingerprint: stage.fingerprint)
+        try AtomicFile.writeIfChanged(try CanonicalJSON.encode(commit), to: stage.directory.appendingPathComponent(StageFiles.commit))
+        let stageReporter = reporter.forStage(id)
+        for warning in record.warnings {
+            logger.warning("stage.warning", metadata: ["stage": "\(id)", "warning": "\(warning)"])
+            stageReporter.emit(.warning) { $0.message = warning }
+        }
+        stageReporter.emit(.stageFinished) { event in
+            event.status = commit.status.rawValue
+            event.counts = commit.counts.isEmpty ? nil : commit.counts
+            event.durationMilliseconds = commit.durationMilliseconds
+        }
+        logger.info("stage.committed", metadata: ["stage": "\(id)", "duration_ms": "\(commit.durationMilliseconds)"])
+        return commit
     }
 
     /// A stage's commit marker, if there is one. A damaged marker is an error naming the file:

@@ -17,9 +17,13 @@ public struct StageContext: Sendable {
     /// Output directories of the earlier stages, by kind name.
     let earlierStages: [String: URL]
     let cache: StageResultCache
+    /// Reports events of this stage (progress, warnings) without knowing who watches.
+    public let events: EventReporter
 
     public init(runID: String, runStartedAt: Date, customer: CustomerConfig, stageID: String, options: RunOptions, directory: URL,
-                services: CustomerServices, earlierStages: [String: URL], cache: StageResultCache = StageResultCache()) {
+                services: CustomerServices, earlierStages: [String: URL], cache: StageResultCache = StageResultCache(),
+                events: EventReporter? = nil) {
+        self.events = events ?? services.events
         self.runID = runID
         self.runStartedAt = runStartedAt
         self.customer = customer
@@ -50,13 +54,25 @@ public struct StageContext: Sendable {
     /// Where a stage writes a file of its own (a plan, pages).
     public func file(_ name: String) -> URL { directory.appendingPathComponent(name) }
 
-    /// Reports events of this stage (progress, warnings) without knowing who watches.
-    public var events: EventReporter { services.events }
-
     /// Tells watchers how far the stage is: `done` of `total` (nil when unknown) in `unit`
     /// (`pages`, `exports`). Cheap to call often: events are thinned out by time.
     public func progress(_ done: Int, of total: Int?, unit: String) {
-        services.events.progress(done, of: total, unit: unit)
+        events.progress(done, of: total, unit: unit)
+    }
+
+    /// Hands a part of this stage's output (a listed page) to a later stage streaming from it
+    /// while this one still runs; nothing happens when no stage streams from it.
+    public func publish<K: StageKind>(_ partial: K.Partial, from kind: K.Type) {
+        cache.publish(partial, for: K.name)
+    }
+
+    /// What an earlier stage running at the same time publishes, in order, ending when that stage
+    /// committed and throwing when it failed. Nil when that stage is not running alongside this one
+    /// (it committed earlier, or it is not the stage just before): read its result instead.
+    /// Readable once.
+    public func partials<K: StageKind>(of kind: K.Type) -> AsyncThrowingMapSequence<AsyncThrowingStream<any Sendable, any Error>, K.Partial>? {
+        guard earlierStages[K.name] != nil, let stream = cache.takeStream(for: K.name) else { return nil }
+        return stream.map { $0 as! K.Partial }
     }
 
     public var logger: Logger {
@@ -71,9 +87,35 @@ public final class StageResultCache: @unchecked Sendable {
     // @unchecked: `values` is only touched under `lock`.
     private let lock = NSLock()
     private var values: [String: any Sendable] = [:]
+    private var streams: [String: (stream: AsyncThrowingStream<any Sendable, any Error>?, continuation: AsyncThrowingStream<any Sendable, any Error>.Continuation)] = [:]
 
     public init() {}
 
     func value<T>(for name: String) -> T? { lock.withLock { values[name] as? T } }
     func store(_ value: any Sendable, for name: String) { lock.withLock { values[name] = value } }
+
+    /// Opens the channel a running stage of kind `name` publishes into.
+    func openStream(for name: String) {
+        let (stream, continuation) = AsyncThrowingStream<any Sendable, any Error>.makeStream()
+        lock.withLock { streams[name] = (stream, continuation) }
+    }
+
+    func publish(_ value: any Sendable, for name: String) {
+        let continuation = lock.withLock { streams[name]?.continuation }
+        continuation?.yield(value)
+    }
+
+    func takeStream(for name: String) -> AsyncThrowingStream<any Sendable, any Error>? {
+        lock.withLock {
+            let stream = streams[name]?.stream
+            streams[name]?.stream = nil
+            return stream
+        }
+    }
+
+    /// Ends the channel: the producer committed (`error` nil) or failed.
+    func finishStream(for name: String, error: (any Error)?) {
+        guard let continuation = lock.withLock({ streams.removeValue(forKey: name)?.continuation }) else { return }
+        if let error { continuation.finish(throwing: error) } else { continuation.finish() }
+    }
 }

@@ -12,6 +12,8 @@ public protocol StageKind: Sendable {
     associatedtype Settings: StageSettings
     /// What the stage hands to later stages (`result.json`).
     associatedtype Result: Codable & Sendable
+    /// What the stage publishes while it runs (a listed page), for a stage that streams from it.
+    associatedtype Partial: Sendable = Never
 
     /// `kind:` in a pipeline file, e.g. `download-exports`.
     static var name: String { get }
@@ -19,6 +21,12 @@ public protocol StageKind: Sendable {
     static var inputs: [any StageKind.Type] { get }
     /// The format version of `Result` in `result.json`; raise it when the shape changes.
     static var resultFormatVersion: Int { get }
+    /// An earlier kind this one may start on while that one is still running. When that kind is
+    /// the stage just before this one and has to run, the engine runs both at once: this stage
+    /// reads the producer's `Partial`s with `StageContext.partials(of:)` as they are published, and
+    /// is committed only after the producer committed. When the producer was committed earlier
+    /// (a resumed run), `partials(of:)` is nil and the stage reads the producer's result as usual.
+    static var streamsFrom: (any StageKind.Type)? { get }
 
     init()
 
@@ -36,6 +44,7 @@ public protocol StageKind: Sendable {
 extension StageKind {
     public static var inputs: [any StageKind.Type] { [] }
     public static var resultFormatVersion: Int { 1 }
+    public static var streamsFrom: (any StageKind.Type)? { nil }
     public static func counts(of result: Result) -> [String: Int] { [:] }
     public static func summarize(_ result: Result, into summary: inout CustomerSummary) {}
 }

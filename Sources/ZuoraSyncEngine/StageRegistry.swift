@@ -30,16 +30,20 @@ public struct RegisteredStageKind: Sendable {
     public let name: String
     /// Names of the kinds that must come earlier.
     public let inputs: [String]
+    /// The kind this one streams from (`StageKind.streamsFrom`), if any.
+    public let streamsFrom: String?
     /// Reads and checks settings, returning their normalised JSON (snake_case, defaults filled in).
     let normaliseSettings: @Sendable (any SettingsReader) throws -> [String: JSONValue]
     /// Runs the stage and writes its `result.json`; returns what goes into `commit.json`.
     let execute: @Sendable (StageContext, any SettingsReader) async throws -> StageRecord
-    /// Adds the committed result in a stage directory to a customer summary.
-    let summarize: @Sendable (URL, inout CustomerSummary) throws -> Void
+    /// Adds the committed result in a stage directory to a customer summary (the result decoded in
+    /// this run when the cache has it, else read from the directory).
+    let summarize: @Sendable (URL, StageResultCache, inout CustomerSummary) throws -> Void
 
     init<K: StageKind>(_ kind: K.Type) {
         name = K.name
         inputs = K.inputs.map { $0.name }
+        streamsFrom = K.streamsFrom?.name
         normaliseSettings = { reader in try SettingsEncoding.object(try K.Settings(reading: reader)) }
         execute = { context, reader in
             let settings = try K.Settings(reading: reader)
@@ -48,8 +52,10 @@ public struct RegisteredStageKind: Sendable {
             context.cache.store(output.result, for: K.name)
             return StageRecord(status: output.status, counts: K.counts(of: output.result), warnings: output.warnings)
         }
-        summarize = { directory, summary in
-            K.summarize(try StageResultFile.read(K.Result.self, formatVersion: K.resultFormatVersion, in: directory), into: &summary)
+        summarize = { directory, cache, summary in
+            let result: K.Result = try cache.value(for: K.name)
+                ?? StageResultFile.read(K.Result.self, formatVersion: K.resultFormatVersion, in: directory)
+            K.summarize(result, into: &summary)
         }
     }
 

@@ -11,6 +11,7 @@ import ZuoraSyncEngine
 public struct DownloadExports: StageKind {
     public static let name = "download-exports"
     public static var inputs: [any StageKind.Type] { [FetchWorkflowPages.self] }
+    public static var streamsFrom: (any StageKind.Type)? { FetchWorkflowPages.self }
 
     public struct Settings: StageSettings {
         /// `full_every_hours`: download every export, changed or not, when the last full pass is
@@ -60,41 +61,68 @@ public struct DownloadExports: StageKind {
     public init() {}
 
     public func run(_ context: StageContext, settings: Settings) async throws -> StageOutput<Result> {
-        let listing = try context.result(of: FetchWorkflowPages.self)
         let store = context.services.store
         let stored = try store.storedWorkflows(customerSlug: context.customer.id)
         let isFullPass = try decideFullPass(context, settings: settings)
-        var unchanged: [Int64] = []
-        var targets: [ListedWorkflow] = []
-        for workflow in listing.workflows {
-            if !isFullPass, let existing = stored[workflow.id], existing.hasGoodExport, workflow.updatedAt != nil,
-               existing.updatedOn == workflow.updatedAt, existing.version == workflow.activeVersion {
-                unchanged.append(workflow.id)
-            } else {
-                targets.append(workflow)
-            }
-        }
         let exportsDirectory = context.directory.appendingPathComponent(Self.exportsFolder, isDirectory: true)
         try FileManager.default.createDirectory(at: exportsDirectory, withIntermediateDirectories: true)
         let client = try context.services.client()
-        // The client's limiter bounds requests in flight; a few more tasks than that keep it busy.
-        let inFlight = client.limiter.maximum
+        // The client's limiter bounds requests in flight (listing and exports together); this many
+        // workers keep it busy.
+        let workers = client.limiter.maximum
+        let queue = WorkQueue<ListedWorkflow>()
+        let tally = Tally()
+        var seen = Set<Int64>()
+        var unchanged: [Int64] = []
+        func enqueue(_ listed: [ListedWorkflow]) async {
+            var targets: [ListedWorkflow] = []
+            for workflow in listed where seen.insert(workflow.id).inserted {
+                if !isFullPass, let existing = stored[workflow.id], existing.hasGoodExport, workflow.updatedAt != nil,
+                   existing.updatedOn == workflow.updatedAt, existing.version == workflow.activeVersion {
+                    unchanged.append(workflow.id)
+                } else {
+                    targets.append(workflow)
+                }
+            }
+            guard !targets.isEmpty else { return }
+            tally.add(total: targets.count)
+            await queue.push(targets)
+        }
 
-        var outcomes: [Outcome] = []
-        try await withThrowingTaskGroup(of: Outcome.self) { group in
-            var iterator = targets.makeIterator()
-            func addNext() -> Bool {
-                guard let workflow = iterator.next() else { return false }
-                group.addTask { try await download(workflow, client: client, into: context.directory) }
-                return true
+        let outcomes: [Outcome] = try await withThrowingTaskGroup(of: [Outcome].self) { group in
+            for _ in 0..<workers {
+                group.addTask {
+                    var mine: [Outcome] = []
+                    do {
+                        while let workflow = await queue.next() {
+                            try Task.checkCancellation()
+                            mine.append(try await download(workflow, client: client, into: context.directory))
+                            let (done, total) = tally.finishOne()
+                            context.progress(done, of: total, unit: "exports")
+                        }
+                    } catch {
+                        await queue.close(discarding: true)   // the other workers stop too
+                        throw error
+                    }
+                    return mine
+                }
             }
-            for _ in 0..<inFlight where !addNext() { break }
-            context.progress(0, of: targets.count, unit: "exports")
-            while let outcome = try await group.next() {
-                outcomes.append(outcome)
-                context.progress(outcomes.count, of: targets.count, unit: "exports")
-                _ = addNext()
+            do {
+                // While the listing runs, each page's workflows start downloading as it arrives; the
+                // committed listing then decides (the same workflows, unless a page repeated one).
+                if let pages = context.partials(of: FetchWorkflowPages.self) {
+                    for try await page in pages { await enqueue(page) }
+                }
+                await enqueue(try context.result(of: FetchWorkflowPages.self).workflows)
+            } catch {
+                await queue.close(discarding: true)
+                throw error
             }
+            await queue.close()
+            context.progress(tally.done, of: tally.total, unit: "exports")
+            var all: [Outcome] = []
+            for try await part in group { all += part }
+            return all
         }
 
         var downloaded: [Result.Downloaded] = []
@@ -155,4 +183,58 @@ public struct DownloadExports: StageKind {
         try AtomicFile.write(canonical, to: file, durable: false)
         return .downloaded(.init(id: workflow.id, sha256: Digest.sha256Hex(canonical), bytes: canonical.count))
     }
+}
+
+/// Work handed to a fixed number of workers as it arrives; `next` waits for more until closed.
+actor WorkQueue<Item: Sendable> {
+    private var items: [Item] = []
+    private var head = 0
+    private var waiting: [CheckedContinuation<Item?, Never>] = []
+    private var isClosed = false
+
+    func push(_ new: [Item]) {
+        guard !isClosed else { return }
+        for item in new {
+            if waiting.isEmpty { items.append(item) } else { waiting.removeFirst().resume(returning: item) }
+        }
+    }
+
+    /// No more work comes: waiting workers get nil once the queue is empty. `discarding` drops
+    /// what is still queued (a failure: the workers stop).
+    func close(discarding: Bool = false) {
+        isClosed = true
+        if discarding {
+            items = []
+            head = 0
+        }
+        for waiter in waiting { waiter.resume(returning: nil) }
+        waiting = []
+    }
+
+    func next() async -> Item? {
+        if head < items.count {
+            let item = items[head]
+            head += 1
+            if head > 1024, head * 2 > items.count {
+                items.removeFirst(head)
+                head = 0
+            }
+            return item
+        }
+        if isClosed { return nil }
+        return await withCheckedContinuation { waiting.append($0) }
+    }
+}
+
+/// Exports queued and finished so far (for progress).
+final class Tally: @unchecked Sendable {
+    // @unchecked: the counters are only touched under `lock`.
+    private let lock = NSLock()
+    private var queued = 0
+    private var finished = 0
+
+    func add(total count: Int) { lock.withLock { queued += count } }
+    func finishOne() -> (done: Int, total: Int) { lock.withLock { finished += 1; return (finished, queued) } }
+    var done: Int { lock.withLock { finished } }
+    var total: Int { lock.withLock { queued } }
 }

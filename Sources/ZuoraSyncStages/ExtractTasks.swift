@@ -61,9 +61,8 @@ public struct ExtractTasks: StageKind {
         let store = context.services.store
         if context.options.dryRun {
             // Nothing was stored: count what the exports of this run would give.
-            let plan = try CanonicalJSON.readVersioned(SaveWorkflows.Plan.self, from: context.directory(of: SaveWorkflows.self).appendingPathComponent(StageFiles.plan))
             let downloads = try context.directory(of: DownloadExports.self)
-            for id in plan.items.compactMap({ $0.exportSHA256 == nil ? nil : $0.listed.id }).sorted() {
+            for id in try context.result(of: DownloadExports.self).downloaded.map(\.id).sorted() {
                 try Task.checkCancellation()
                 count(id, TaskExtractor.extract(from: try JSONValue.parse(Data(contentsOf: DownloadExports.exportFile(id, in: downloads)))))
             }

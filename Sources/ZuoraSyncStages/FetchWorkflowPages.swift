@@ -4,7 +4,11 @@ import ZuoraSyncCore
 import ZuoraSyncEngine
 
 /// Pages through `GET /workflows` and writes each raw page (`page-0001.json`, ...) and the listing.
+/// Each page's newly listed workflows are published as they arrive, for download-exports to start on.
 public struct FetchWorkflowPages: StageKind {
+    /// The workflows a page listed for the first time.
+    public typealias Partial = [ListedWorkflow]
+
     public static let name = "fetch-workflow-pages"
     public static var inputs: [any StageKind.Type] { [OAuthToken.self] }
 
@@ -66,6 +70,7 @@ public struct FetchWorkflowPages: StageKind {
             guard let data = body["data"]?.arrayValue else {
                 throw StageFailure("list page \(page) has no \"data\" list; nothing was changed, the run can be resumed", isRetryable: true)
             }
+            var fresh: [ListedWorkflow] = []
             for (index, item) in data.enumerated() {
                 guard let workflow = ListedWorkflow(item: item) else {
                     skipped += 1
@@ -79,8 +84,10 @@ public struct FetchWorkflowPages: StageKind {
                     duplicates += 1
                 } else {
                     workflows[workflow.id] = workflow
+                    fresh.append(workflow)
                 }
             }
+            if !fresh.isEmpty { context.publish(fresh, from: Self.self) }
             context.progress(page, of: nil, unit: "pages")
             let next = body["pagination"]?["next_page"]?.stringValue
             if data.isEmpty || next == nil || next!.isEmpty {

@@ -10,10 +10,12 @@ public struct SaveWorkflows: StageKind {
     public static let name = "save-workflows"
     public static var inputs: [any StageKind.Type] { [FetchWorkflowPages.self, DownloadExports.self] }
 
-    /// `plan.json`: what the stage will do (or, in a dry run, would do), written before the store
-    /// changes so that a resumed stage reports the same counts.
+    /// `plan.json`: what the stage will do (or, in a dry run, would do), written once, before the
+    /// store changes, so that a resumed stage reports the same counts. Format 2 lists only the
+    /// workflows created or updated (its size follows the changes, not the tenant); format 1 listed
+    /// every workflow and still reads.
     public struct Plan: Sendable, Codable, VersionedFile {
-        public static let currentFormatVersion = 1
+        public static let currentFormatVersion = 2
         public enum Action: String, Sendable, Codable { case created, updated, unchanged }
         public struct Item: Sendable, Codable {
             public var listed: ListedWorkflow
@@ -26,8 +28,37 @@ public struct SaveWorkflows: StageKind {
             public var previousExportSHA256: String?
         }
         public var formatVersion = Plan.currentFormatVersion
+        /// Created and updated workflows (format 1: every listed workflow).
         public var items: [Item]
-        public var isApplied: Bool
+        /// Listed workflows that are unchanged (format 2; format 1 counted its unchanged items).
+        public var unchanged: Int
+        /// Good exports downloaded in this run and handed to the store.
+        public var exportsStored: Int
+        /// Format 1 only (rewritten once applied); format 2 is written once and leaves it out:
+        /// `result.json` says whether the plan was applied.
+        public var isApplied: Bool?
+
+        public init(items: [Item], unchanged: Int, exportsStored: Int) {
+            self.items = items
+            self.unchanged = unchanged
+            self.exportsStored = exportsStored
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            formatVersion = try c.decodeIfPresent(Int.self, forKey: .formatVersion) ?? 1
+            let all = try c.decode([Item].self, forKey: .items)
+            isApplied = try c.decodeIfPresent(Bool.self, forKey: .isApplied)
+            if let unchanged = try c.decodeIfPresent(Int.self, forKey: .unchanged) {
+                items = all
+                self.unchanged = unchanged
+                exportsStored = try c.decodeIfPresent(Int.self, forKey: .exportsStored) ?? all.filter { $0.exportSHA256 != nil }.count
+            } else {
+                items = all.filter { $0.action != .unchanged }
+                unchanged = all.count - items.count
+                exportsStored = all.filter { $0.exportSHA256 != nil }.count
+            }
+        }
     }
 
     /// `result.json`: counts and the workflows that changed.
@@ -57,13 +88,13 @@ public struct SaveWorkflows: StageKind {
             exportsStored = try c.decodeIfPresent(Int.self, forKey: .exportsStored) ?? legacy["exports_stored"] ?? 0
         }
 
-        init(plan: Plan) {
-            isApplied = plan.isApplied
+        init(plan: Plan, isApplied: Bool) {
+            self.isApplied = isApplied
             created = plan.items.filter { $0.action == .created }.count
             updated = plan.items.filter { $0.action == .updated }.count
-            unchanged = plan.items.filter { $0.action == .unchanged }.count
-            exportsStored = plan.items.filter { $0.exportSHA256 != nil }.count
-            changed = plan.items.filter { $0.action != .unchanged }.map {
+            unchanged = plan.unchanged
+            exportsStored = plan.exportsStored
+            changed = plan.items.map {
                 Changed(id: $0.listed.id, name: $0.listed.name, action: $0.action, fields: $0.changedFields)
             }
         }
@@ -87,31 +118,42 @@ public struct SaveWorkflows: StageKind {
 
     public func run(_ context: StageContext, settings: NoSettings) async throws -> StageOutput<Result> {
         let planFile = context.file(StageFiles.plan)
-        let downloads = try context.directory(of: DownloadExports.self)
-        var plan: Plan
+        let downloadsDirectory = try context.directory(of: DownloadExports.self)
+        let listing = try context.result(of: FetchWorkflowPages.self)
+        let downloads = try context.result(of: DownloadExports.self)
+        let plan: Plan
         if FileManager.default.fileExists(atPath: planFile.path) {
             plan = try CanonicalJSON.readVersioned(Plan.self, from: planFile)
         } else {
-            plan = try makePlan(context)
+            plan = try makePlan(context, listing: listing, downloads: downloads)
             try CanonicalJSON.write(plan, to: planFile)
         }
         let store = context.services.store
         if !context.options.dryRun {
-            try store.apply(plan.items.map { WorkflowUpsert(listed: $0.listed, exportSHA256: $0.exportSHA256) },
+            // Every listed row goes to the store, which writes only what differs; exports whose hash
+            // equals the stored one are not even read.
+            let hashes = Dictionary(uniqueKeysWithValues: downloads.downloaded.map { ($0.id, $0.sha256) })
+            try store.apply(listing.workflows.map { WorkflowUpsert(listed: $0, exportSHA256: hashes[$0.id]) },
                             customer: context.customer, syncedAt: context.runStartedAt) { id in
-                try String(contentsOf: DownloadExports.exportFile(id, in: downloads), encoding: .utf8)
+                try String(contentsOf: DownloadExports.exportFile(id, in: downloadsDirectory), encoding: .utf8)
             }
-            plan.isApplied = true
-            try CanonicalJSON.write(plan, to: planFile)
-            try context.services.snapshots.refresh(customerSlug: context.customer.id, store: store)
-            try store.recordChanges(plan.items.filter { $0.action != .unchanged }.map { item in
+            // The objects of exports stored in this run are hard links to this run's copies: their
+            // bytes are written once (run copy and object), not read back from the store and written again.
+            let objects = ObjectStore(dataDirectory: context.services.dataDirectory.root)
+            let stored = plan.items.compactMap { item in item.exportSHA256.map { (item.listed.id, $0) } }
+            for (id, sha) in stored { try objects.link(DownloadExports.exportFile(id, in: downloadsDirectory), sha256: sha) }
+            if !stored.isEmpty { try objects.flush() }
+            if !plan.items.isEmpty {
+                try context.services.snapshots.refresh(customerSlug: context.customer.id, store: store)
+            }
+            try store.recordChanges(plan.items.map { item in
                 WorkflowChangeRow(runID: context.runID, customerSlug: context.customer.id, zuoraID: item.listed.id, name: item.listed.name,
                                   action: item.action.rawValue, fields: item.changedFields, exportSHA256Before: item.previousExportSHA256,
                                   exportSHA256After: item.exportSHA256 ?? item.previousExportSHA256, changedAt: context.runStartedAt)
             })
         }
-        // plan.json holds every workflow; result.json only what changed.
-        return StageOutput(Result(plan: plan), status: context.options.dryRun ? .dryRun : .committed)
+        // plan.json and result.json hold only what changed.
+        return StageOutput(Result(plan: plan, isApplied: !context.options.dryRun), status: context.options.dryRun ? .dryRun : .committed)
     }
 
     public static func counts(of result: Result) -> [String: Int] {
@@ -124,15 +166,17 @@ public struct SaveWorkflows: StageKind {
         summary.changes += result.changed.map { ($0.action == .created ? "+ " : "~ ") + "\($0.id) \($0.name)" }
     }
 
-    private func makePlan(_ context: StageContext) throws -> Plan {
-        let listing = try context.result(of: FetchWorkflowPages.self)
-        let downloads = try context.result(of: DownloadExports.self)
+    private func makePlan(_ context: StageContext, listing: FetchWorkflowPages.Result, downloads: DownloadExports.Result) throws -> Plan {
         let hashes = Dictionary(uniqueKeysWithValues: downloads.downloaded.map { ($0.id, $0.sha256) })
         let stored = try context.services.store.storedWorkflows(customerSlug: context.customer.id)
-        let items = listing.workflows.map { listed -> Plan.Item in
+        var items: [Plan.Item] = []
+        var unchanged = 0, exportsStored = 0
+        for listed in listing.workflows {
             let sha = hashes[listed.id]
+            if sha != nil { exportsStored += 1 }
             guard let existing = stored[listed.id] else {
-                return Plan.Item(listed: listed, action: .created, exportSHA256: sha, changedFields: [], previousExportSHA256: nil)
+                items.append(Plan.Item(listed: listed, action: .created, exportSHA256: sha, changedFields: [], previousExportSHA256: nil))
+                continue
             }
             var changed: [String] = []
             if existing.name != listed.name { changed.append("name") }
@@ -140,9 +184,13 @@ public struct SaveWorkflows: StageKind {
             if existing.version != listed.activeVersion { changed.append("version") }
             if existing.updatedOn != listed.updatedAt { changed.append("updatedAt") }
             if let sha, sha != existing.exportSHA256 { changed.append("export") }
-            return Plan.Item(listed: listed, action: changed.isEmpty ? .unchanged : .updated, exportSHA256: sha, changedFields: changed,
-                             previousExportSHA256: existing.exportSHA256)
+            if changed.isEmpty {
+                unchanged += 1
+            } else {
+                items.append(Plan.Item(listed: listed, action: .updated, exportSHA256: sha, changedFields: changed,
+                                       previousExportSHA256: existing.exportSHA256))
+            }
         }
-        return Plan(items: items, isApplied: false)
+        return Plan(items: items, unchanged: unchanged, exportsStored: exportsStored)
     }
 }

@@ -260,8 +260,11 @@ public final class Store: Sendable {
         }
     }
 
-    /// Applies a save plan in one transaction: inserts and updates workflow rows from the listing,
-    /// and replaces `export` only where a good export was downloaded.
+    /// Applies a save plan in one transaction: inserts new workflow rows, updates a row only where
+    /// something differs (a listed field, or an export downloaded in this run whose hash differs from
+    /// the stored one), and leaves every other row untouched, so an unchanged resync writes nothing.
+    /// `last_synced_at` is when the row last changed; `export_synced_at` when its export last changed.
+    /// An export whose hash equals the stored one is not read at all.
     public func apply(_ rows: [WorkflowUpsert], customer: CustomerConfig, syncedAt: Date,
                       exportText: (Int64) throws -> String) throws {
         try write { db in
@@ -270,7 +273,8 @@ public final class Store: Sendable {
             for item in rows {
                 let listed = item.listed
                 var export: String?
-                if let expected = item.exportSHA256 {
+                if let expected = item.exportSHA256,
+                   try db.scalar(String.self, "SELECT export_sha256 FROM workflows WHERE customer_id = ? AND zuora_id = ?", customerID, listed.id) != expected {
                     let text = try exportText(listed.id)
                     guard Digest.sha256Hex(text) == expected else {
                         throw StoreError("the downloaded export of workflow \(listed.id) changed on disk since it was downloaded; start a new run", isRetryable: false)
@@ -293,6 +297,15 @@ public final class Store: Sendable {
                         export_sha256 = COALESCE(excluded.export_sha256, workflows.export_sha256),
                         export_synced_at = COALESCE(excluded.export_synced_at, workflows.export_synced_at),
                         last_synced_at = excluded.last_synced_at
+                    WHERE workflows.name IS DISTINCT FROM excluded.name OR workflows.description IS DISTINCT FROM excluded.description
+                        OR workflows.status IS DISTINCT FROM excluded.status OR workflows.type IS DISTINCT FROM excluded.type
+                        OR workflows.version IS DISTINCT FROM excluded.version OR workflows.active_version_id IS DISTINCT FROM excluded.active_version_id
+                        OR workflows.callout_trigger IS DISTINCT FROM excluded.callout_trigger
+                        OR workflows.ondemand_trigger IS DISTINCT FROM excluded.ondemand_trigger
+                        OR workflows.scheduled_trigger IS DISTINCT FROM excluded.scheduled_trigger
+                        OR workflows.interval IS DISTINCT FROM excluded.interval OR workflows.timezone IS DISTINCT FROM excluded.timezone
+                        OR workflows.created_on IS DISTINCT FROM excluded.created_on OR workflows.updated_on IS DISTINCT FROM excluded.updated_on
+                        OR (excluded.export_sha256 IS NOT NULL AND excluded.export_sha256 IS DISTINCT FROM workflows.export_sha256)
                     """, [
                     customerID.sqlValue, listed.id.sqlValue, listed.name.sqlValue, listed.description.sqlValue, listed.status.sqlValue,
                     listed.activeVersionType.sqlValue, listed.activeVersion.sqlValue, listed.activeVersionID.sqlValue,

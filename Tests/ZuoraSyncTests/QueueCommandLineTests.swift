@@ -94,12 +94,19 @@ struct QueueCommandLineTests {
         doomed.standardOutput = FileHandle.nullDevice
         doomed.standardError = FileHandle.nullDevice
         try doomed.run()
-        // Kill it once it is well into the exports.
+        // Kill it once it is well into the exports, after the listing committed (exports fetched
+        // while the listing still ran belong to a listing that was never committed: a resume
+        // fetches them again).
         let deadline = Date().addingTimeInterval(60)
         var exportsOnDisk = 0
-        while Date() < deadline && exportsOnDisk < 20 {
+        var listingCommitted = false
+        while Date() < deadline && (exportsOnDisk < 20 || !listingCommitted) {
             try await Task.sleep(nanoseconds: 20_000_000)
             let runs = (try? FileManager.default.contentsOfDirectory(atPath: workspace.data.runs.path)) ?? []
+            listingCommitted = runs.contains { run in
+                FileManager.default.fileExists(atPath: workspace.data.stage(run: run, customer: "globex", index: 2, stageID: "fetch-workflow-pages")
+                    .appendingPathComponent(StageFiles.commit).path)
+            }
             exportsOnDisk = runs.reduce(0) { total, run in
                 total + ((try? FileManager.default.contentsOfDirectory(atPath: workspace.data.stage(run: run, customer: "globex", index: 3, stageID: "download-exports").appendingPathComponent("exports").path).count) ?? 0)
             }

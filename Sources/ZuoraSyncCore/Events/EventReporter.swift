@@ -15,6 +15,9 @@ public final class EventReporter: @unchecked Sendable {
     private var currentStage: String?
     private var counts = RequestTally()
     private var lastProgress: Date?
+    /// A stage's reporter counts requests in its customer's reporter.
+    private let parent: EventReporter?
+    private let fixedStage: String?
 
     public init(sink: any RunEventSink, clock: any WallClock, run: String, customer: String?, progressInterval: Double = 0.5) {
         self.sink = sink
@@ -22,6 +25,24 @@ public final class EventReporter: @unchecked Sendable {
         self.run = run
         self.customer = customer
         self.progressInterval = progressInterval
+        self.parent = nil
+        self.fixedStage = nil
+    }
+
+    private init(parent: EventReporter, stage: String) {
+        sink = parent.sink
+        clock = parent.clock
+        run = parent.run
+        customer = parent.customer
+        progressInterval = parent.progressInterval
+        self.parent = parent
+        fixedStage = stage
+    }
+
+    /// A reporter whose events always name `stage` (stages running at the same time each have
+    /// one); its requests, retries and waits count in this reporter's tally.
+    public func forStage(_ stage: String) -> EventReporter {
+        EventReporter(parent: parent ?? self, stage: stage)
     }
 
     /// A reporter that drops everything (tests, offline tools).
@@ -31,12 +52,12 @@ public final class EventReporter: @unchecked Sendable {
 
     /// The stage events are attributed to from now on.
     public var stage: String? {
-        get { lock.withLock { currentStage } }
+        get { fixedStage ?? lock.withLock { currentStage } }
         set { lock.withLock { currentStage = newValue; lastProgress = nil } }
     }
 
     /// Requests, retries and 429s so far.
-    public var tally: RequestTally { lock.withLock { counts } }
+    public var tally: RequestTally { parent?.tally ?? lock.withLock { counts } }
 
     /// Emits an event of this customer and current stage, filled in by `fill`.
     public func emit(_ kind: RunEvent.Kind, _ fill: (inout RunEvent) -> Void = { _ in }) {
@@ -64,11 +85,19 @@ public final class EventReporter: @unchecked Sendable {
     }
 
     /// One request was sent.
-    public func countRequest() { lock.withLock { counts.requests += 1 } }
+    public func countRequest() {
+        if let parent { return parent.countRequest() }
+        lock.withLock { counts.requests += 1 }
+    }
+
+    private func count(_ change: (inout RequestTally) -> Void) {
+        if let parent { return parent.count(change) }
+        lock.withLock { change(&counts) }
+    }
 
     /// A call is tried again after `wait` seconds.
     public func retry(call: String, attempt: Int, status: Int?, message: String?, wait: Double) {
-        lock.withLock {
+        count { counts in
             counts.retries += 1
             if status == 429 { counts.rateLimited += 1 }
         }
@@ -83,7 +112,7 @@ public final class EventReporter: @unchecked Sendable {
 
     /// Zuora asked to wait (`Retry-After`, `RateLimit-Remaining: 0`).
     public func wait(seconds: Double, reason: String) {
-        lock.withLock { counts.waits += 1 }
+        count { $0.waits += 1 }
         emit(.wait) { event in
             event.waitSeconds = seconds
             event.message = reason

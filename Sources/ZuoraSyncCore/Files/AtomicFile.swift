@@ -1,5 +1,6 @@
 import CCrypto
 import Foundation
+import Synchronization
 
 /// Writes files so that a crash never leaves a complete-looking partial file: temp file in the
 /// same directory, fsync, rename over the target, fsync of the directory.
@@ -10,11 +11,33 @@ public enum AtomicFile {
     /// anything vouches for them, and whose readers can check them.
     public static func write(_ data: Data, to url: URL, mode: mode_t = 0o644, durable: Bool = true) throws {
         let directory = url.deletingLastPathComponent()
-        try PathSafety.check(url)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directoryPath = directory.path
+        // A directory checked and created once in this process is not checked component by
+        // component again (one lstat of the target instead of one per component, and no mkdir):
+        // thousands of files go into the same few directories.
+        let isKnown = knownDirectories.withLock { $0.contains(directoryPath) }
+        if isKnown {
+            try PathSafety.checkFile(url)
+        } else {
+            try PathSafety.check(url)
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        }
         let temp = directory.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(RandomSource.system.hex(digits: 8))")
-        let fd = open(temp.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        var fd = open(temp.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        if fd < 0, errno == ENOENT, isKnown {
+            // Removed since (a stage redone from scratch): check and create it again.
+            knownDirectories.withLock { _ = $0.remove(directoryPath) }
+            try PathSafety.check(url)
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            fd = open(temp.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        }
         guard fd >= 0 else { throw posixError("create", temp) }
+        if !isKnown {
+            knownDirectories.withLock { known in
+                if known.count > 4096 { known.removeAll() }
+                known.insert(directoryPath)
+            }
+        }
         var ok = false
         defer {
             if !ok { unlink(temp.path) }
@@ -40,6 +63,15 @@ public enum AtomicFile {
         ok = true
         CrashPoints.hit()
         if durable { syncDirectory(directory) }
+    }
+
+    /// Directories this process has checked for links and created (since the last `forgetCheckedDirectories`).
+    private static let knownDirectories = Mutex<Set<String>>([])
+
+    /// Checks every directory again on its next write, component by component: each run starts so,
+    /// so a link planted between two runs is always refused.
+    public static func forgetCheckedDirectories() {
+        knownDirectories.withLock { $0.removeAll() }
     }
 
     /// Removes temporary files that a killed process left in `directory` (and below, when

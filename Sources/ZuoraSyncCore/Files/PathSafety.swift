@@ -29,6 +29,14 @@ public enum PathSafety {
         }
     }
 
+    /// Throws when `url` itself is a symbolic link (its directory was checked already).
+    public static func checkFile(_ url: URL) throws {
+        var info = stat()
+        if lstat(url.path, &info) == 0, (info.st_mode & S_IFMT) == S_IFLNK {
+            throw FileError(path: url.path, message: "is a symbolic link inside the data directory; zuora-sync does not write or delete through links there. Replace it with a real directory or file.")
+        }
+    }
+
     /// Removes a file or directory after checking its path; a missing one is fine.
     public static func remove(_ url: URL) throws {
         try check(url)

@@ -5,39 +5,19 @@ import Foundation
 public enum CanonicalJSON {
     /// Encodes `value` through `JSONValue`, so the bytes match `JSONValue.canonicalData()`.
     public static func encode<T: Encodable>(_ value: T) throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .custom { date, encoder in
-            var container = encoder.singleValueContainer()
-            try container.encode(Timestamp.format(date))
-        }
-        let raw = try encoder.encode(value)
-        // Through the project's own parser: JSONValue's Decodable tries each type in turn and was the
-        // largest cost of an unchanged resync.
-        return try JSONValue.parse(raw).canonicalData()
+        // Straight into a JSONValue tree (no Foundation JSONEncoder and no text to parse back):
+        // Foundation's coders were the largest CPU cost of an unchanged resync.
+        try JSONValueEncoder.encode(value).canonicalData()
     }
 
     /// Encodes `value` as one line of compact JSON with sorted keys (no newline): event and log lines.
     public static func encodeLine<T: Encodable>(_ value: T) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .custom { date, encoder in
-            var container = encoder.singleValueContainer()
-            try container.encode(Timestamp.format(date))
-        }
-        let raw = try encoder.encode(value)
-        return try JSONDecoder().decode(JSONValue.self, from: raw).compactCanonicalString()
+        try JSONValueEncoder.encode(value).compactCanonicalString()
     }
 
-    /// Decodes a file written by `encode`.
+    /// Decodes a file written by `encode`, through the project's parser.
     public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .custom { decoder in
-            let text = try decoder.singleValueContainer().decode(String.self)
-            guard let date = Timestamp.parse(text) else {
-                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a timestamp: \(text)"))
-            }
-            return date
-        }
-        return try decoder.decode(type, from: data)
+        try JSONValueDecoder.decode(type, from: JSONValue.parse(data))
     }
 
     /// Reads and decodes a file, naming the file in the error.

@@ -11,6 +11,10 @@ public protocol VersionedFile: Codable {
 extension CanonicalJSON {
     /// Reads the `formatVersion` of a JSON object (1 when absent) without decoding the rest.
     public static func formatVersion(of data: Data, file: URL) throws -> Int {
+        try formatVersion(of: parseObject(data, file: file), file: file)
+    }
+
+    static func parseObject(_ data: Data, file: URL) throws -> JSONValue {
         let header: JSONValue
         do { header = try JSONValue.parse(data) } catch {
             throw FileError(path: file.path, message: "is not valid JSON (\(error)); it is damaged. Move it aside (the next run rewrites what it needs).", cause: error)
@@ -18,6 +22,10 @@ extension CanonicalJSON {
         guard header.objectValue != nil else {
             throw FileError(path: file.path, message: "is not a JSON object; it is damaged. Move it aside.")
         }
+        return header
+    }
+
+    static func formatVersion(of header: JSONValue, file: URL) throws -> Int {
         guard let field = header["formatVersion"] else { return 1 }
         guard let version = field.intValue, version >= 1 else {
             throw FileError(path: file.path, message: "has an invalid formatVersion (\(field.compactCanonicalString())).")
@@ -37,11 +45,13 @@ extension CanonicalJSON {
         do { data = try Data(contentsOf: url) } catch {
             throw FileError(path: url.path, message: "cannot read the file (\(error.localizedDescription)).", cause: error)
         }
-        let version = try formatVersion(of: data, file: url)
+        let value = try parseObject(data, file: url)
+        let version = try formatVersion(of: value, file: url)
         guard version <= currentFormatVersion else {
             throw FileError(path: url.path, message: "was written by a newer zuora-sync (format \(version); this one reads up to \(currentFormatVersion)). Upgrade zuora-sync to read it.")
         }
-        do { return try decode(type, from: data) } catch {
+        // Parsed once: the header check and the decode share the tree.
+        do { return try JSONValueDecoder.decode(type, from: value) } catch {
             throw FileError(path: url.path, message: "is not a valid \(T.self) file: \(error)", cause: error)
         }
     }
@@ -50,7 +60,7 @@ extension CanonicalJSON {
 extension CanonicalJSON {
     /// Encodes `value` (which must encode as an object) with a `formatVersion` field, canonically.
     public static func encode<T: Encodable>(_ value: T, formatVersion: Int) throws -> Data {
-        guard case .object(var fields) = try JSONValue.parse(encode(value)) else {
+        guard case .object(var fields) = try JSONValueEncoder.encode(value) else {
             throw FileError(path: "\(T.self)", message: "a versioned file must hold a JSON object")
         }
         fields["formatVersion"] = .int(Int64(formatVersion))

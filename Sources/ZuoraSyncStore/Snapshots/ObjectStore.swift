@@ -19,7 +19,21 @@ public struct ObjectStore: Sendable {
 
     /// Whether the object is there (a non-empty file: a crash before the flush leaves empty ones).
     public func contains(_ sha256: String) -> Bool {
-        ((try? FileManager.default.attributesOfItem(atPath: url(for: sha256).path))?[.size] as? Int ?? 0) > 0
+        var info = stat()
+        return lstat(url(for: sha256).path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG && info.st_size > 0
+    }
+
+    /// Adds an object as a hard link to `file`, a whole file the tool wrote and never rewrites in
+    /// place (a run's canonical export), so the export's bytes are stored once on disk; copies the
+    /// file when a link is impossible. No fsync: call `flush()` before recording anything that names it.
+    public func link(_ file: URL, sha256: String) throws {
+        guard !contains(sha256) else { return }
+        let target = url(for: sha256)
+        let shard = target.deletingLastPathComponent()
+        try PathSafety.check(target)
+        try FileManager.default.createDirectory(at: shard, withIntermediateDirectories: true)
+        if Foundation.link(file.path, target.path) == 0 || errno == EEXIST { return }
+        try put(try String(contentsOf: file, encoding: .utf8), sha256: sha256)
     }
 
     /// Writes an object without fsync; call `flush()` before recording anything that names it.

@@ -1,0 +1,371 @@
+import Foundation
+
+/// Encodes any `Encodable` straight into a `JSONValue`, with the conventions of the tool's files:
+/// dates as `Timestamp.format` text, URLs as their absolute string, nil optionals left out. It
+/// replaces Foundation's `JSONEncoder` followed by a parse on the hot paths (result, plan and state
+/// files): the same canonical bytes, without building and re-reading JSON text.
+public enum JSONValueEncoder {
+    /// The value as a `JSONValue` tree.
+    public static func encode<T: Encodable>(_ value: T) throws -> JSONValue {
+        try box(value, codingPath: [])
+    }
+
+    static func box<T: Encodable>(_ value: T, codingPath: [any CodingKey]) throws -> JSONValue {
+        switch value {
+        case let json as JSONValue: return json
+        case let date as Date: return .string(Timestamp.format(date))
+        case let url as URL: return .string(url.absoluteString)
+        case let data as Data: return .string(data.base64EncodedString())
+        case let text as String: return .string(text)
+        case let flag as Bool: return .bool(flag)
+        case let number as Int: return .int(Int64(number))
+        case let number as Int64: return .int(number)
+        case let number as Double: return wholeOrDouble(number)
+        case let number as Float: return wholeOrDouble(Double(number))
+        case let number as any BinaryInteger: return Int64(exactly: number).map(JSONValue.int) ?? .double(Double(number))
+        default:
+            let encoder = ValueEncoder(codingPath: codingPath)
+            try value.encode(to: encoder)
+            return encoder.node?.resolve() ?? .object([:])
+        }
+    }
+
+    /// Whole doubles become integers, as Foundation's encoder writes them (`2`, not `2.0`).
+    static func wholeOrDouble(_ value: Double) -> JSONValue {
+        if value == value.rounded(), abs(value) < 9e15 { return .int(Int64(value)) }
+        return .double(value)
+    }
+}
+
+/// A node of the tree being encoded; containers are references so nested containers can fill
+/// them after they were attached.
+private enum EncodingNode {
+    case value(JSONValue)
+    case object(ObjectBox)
+    case array(ArrayBox)
+
+    func resolve() -> JSONValue {
+        switch self {
+        case .value(let value): return value
+        case .object(let box): return .object(box.items.mapValues { $0.resolve() })
+        case .array(let box): return .array(box.items.map { $0.resolve() })
+        }
+    }
+}
+
+private final class ObjectBox { var items: [String: EncodingNode] = [:] }
+private final class ArrayBox { var items: [EncodingNode] = [] }
+
+private struct IndexKey: CodingKey {
+    var stringValue: String { "Index \(intValue!)" }
+    var intValue: Int?
+    init(_ index: Int) { intValue = index }
+    init?(stringValue: String) { return nil }
+    init?(intValue: Int) { self.intValue = intValue }
+}
+
+private final class ValueEncoder: Encoder {
+    let codingPath: [any CodingKey]
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
+    var node: EncodingNode?
+
+    init(codingPath: [any CodingKey]) { self.codingPath = codingPath }
+
+    func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
+        let box: ObjectBox
+        if case .object(let existing)? = node { box = existing } else {
+            box = ObjectBox()
+            node = .object(box)
+        }
+        return KeyedEncodingContainer(KeyedContainer<Key>(box: box, codingPath: codingPath))
+    }
+
+    func unkeyedContainer() -> any UnkeyedEncodingContainer {
+        let box: ArrayBox
+        if case .array(let existing)? = node { box = existing } else {
+            box = ArrayBox()
+            node = .array(box)
+        }
+        return UnkeyedContainer(box: box, codingPath: codingPath)
+    }
+
+    func singleValueContainer() -> any SingleValueEncodingContainer { SingleContainer(encoder: self) }
+
+    private struct SingleContainer: SingleValueEncodingContainer {
+        let encoder: ValueEncoder
+        var codingPath: [any CodingKey] { encoder.codingPath }
+        mutating func encodeNil() throws { encoder.node = .value(.null) }
+        mutating func encode<T: Encodable>(_ value: T) throws {
+            encoder.node = .value(try JSONValueEncoder.box(value, codingPath: codingPath))
+        }
+    }
+
+    private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
+        let box: ObjectBox
+        let codingPath: [any CodingKey]
+
+        mutating func encodeNil(forKey key: Key) throws { box.items[key.stringValue] = .value(.null) }
+        mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
+            box.items[key.stringValue] = .value(try JSONValueEncoder.box(value, codingPath: codingPath + [key]))
+        }
+        mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
+            let nested = ObjectBox()
+            box.items[key.stringValue] = .object(nested)
+            return KeyedEncodingContainer(KeyedContainer<NestedKey>(box: nested, codingPath: codingPath + [key]))
+        }
+        mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
+            let nested = ArrayBox()
+            box.items[key.stringValue] = .array(nested)
+            return UnkeyedContainer(box: nested, codingPath: codingPath + [key])
+        }
+        mutating func superEncoder() -> any Encoder { SuperEncoder(parent: box, key: "super", codingPath: codingPath) }
+        mutating func superEncoder(forKey key: Key) -> any Encoder { SuperEncoder(parent: box, key: key.stringValue, codingPath: codingPath + [key]) }
+    }
+
+    private struct UnkeyedContainer: UnkeyedEncodingContainer {
+        let box: ArrayBox
+        let codingPath: [any CodingKey]
+        var count: Int { box.items.count }
+
+        mutating func encodeNil() throws { box.items.append(.value(.null)) }
+        mutating func encode<T: Encodable>(_ value: T) throws {
+            box.items.append(.value(try JSONValueEncoder.box(value, codingPath: codingPath + [IndexKey(count)])))
+        }
+        mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
+            let nested = ObjectBox()
+            let path = codingPath + [IndexKey(count)]
+            box.items.append(.object(nested))
+            return KeyedEncodingContainer(KeyedContainer<NestedKey>(box: nested, codingPath: path))
+        }
+        mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
+            let nested = ArrayBox()
+            let path = codingPath + [IndexKey(count)]
+            box.items.append(.array(nested))
+            return UnkeyedContainer(box: nested, codingPath: path)
+        }
+        mutating func superEncoder() -> any Encoder {
+            let holder = ObjectBox()
+            box.items.append(.object(holder))
+            return SuperEncoder(parent: holder, key: "super", codingPath: codingPath)
+        }
+    }
+
+    /// An encoder whose result lands under `key` of `parent` (class hierarchies; rarely used).
+    private final class SuperEncoder: Encoder {
+        let inner: ValueEncoder
+        let parent: ObjectBox
+        let key: String
+        var codingPath: [any CodingKey] { inner.codingPath }
+        var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+        init(parent: ObjectBox, key: String, codingPath: [any CodingKey]) {
+            inner = ValueEncoder(codingPath: codingPath)
+            self.parent = parent
+            self.key = key
+        }
+
+        deinit { parent.items[key] = inner.node ?? .object(ObjectBox()) }
+
+        func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> { inner.container(keyedBy: type) }
+        func unkeyedContainer() -> any UnkeyedEncodingContainer { inner.unkeyedContainer() }
+        func singleValueContainer() -> any SingleValueEncodingContainer { inner.singleValueContainer() }
+    }
+}
+
+/// Decodes any `Decodable` from a `JSONValue` (parsed with the project's parser), with the
+/// conventions of `JSONValueEncoder`: dates from `Timestamp.parse`, URLs from strings. Replaces
+/// Foundation's `JSONDecoder` on the hot paths.
+public enum JSONValueDecoder {
+    public static func decode<T: Decodable>(_ type: T.Type, from value: JSONValue) throws -> T {
+        try unbox(type, from: value, codingPath: [])
+    }
+
+    static func unbox<T: Decodable>(_ type: T.Type, from value: JSONValue, codingPath: [any CodingKey]) throws -> T {
+        if type == JSONValue.self { return value as! T }
+        if type == Date.self {
+            guard case .string(let text) = value, let date = Timestamp.parse(text) else {
+                throw DecodingError.dataCorrupted(.init(codingPath: codingPath, debugDescription: "not a timestamp: \(value.compactCanonicalString())"))
+            }
+            return date as! T
+        }
+        if type == URL.self {
+            guard case .string(let text) = value, let url = URL(string: text) else {
+                throw DecodingError.dataCorrupted(.init(codingPath: codingPath, debugDescription: "not a URL: \(value.compactCanonicalString())"))
+            }
+            return url as! T
+        }
+        return try T(from: ValueDecoder(value: value, codingPath: codingPath))
+    }
+}
+
+private struct ValueDecoder: Decoder {
+    let value: JSONValue
+    let codingPath: [any CodingKey]
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+    func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
+        guard case .object(let object) = value else { throw mismatch([String: JSONValue].self, value, codingPath) }
+        return KeyedDecodingContainer(KeyedContainer<Key>(object: object, codingPath: codingPath))
+    }
+
+    func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
+        guard case .array(let items) = value else { throw mismatch([JSONValue].self, value, codingPath) }
+        return UnkeyedContainer(items: items, codingPath: codingPath)
+    }
+
+    func singleValueContainer() throws -> any SingleValueDecodingContainer { SingleContainer(value: value, codingPath: codingPath) }
+}
+
+private func mismatch(_ type: Any.Type, _ value: JSONValue, _ path: [any CodingKey]) -> DecodingError {
+    let found: String
+    switch value {
+    case .null: found = "null"
+    case .bool: found = "a boolean"
+    case .int, .double: found = "a number"
+    case .string: found = "a string"
+    case .array: found = "an array"
+    case .object: found = "an object"
+    }
+    return DecodingError.typeMismatch(type, .init(codingPath: path, debugDescription: "expected \(type), found \(found)"))
+}
+
+/// Scalars shared by the three containers.
+private func decodeScalar<T>(_ type: T.Type, _ value: JSONValue, _ path: [any CodingKey]) throws -> T? {
+    switch value {
+    case .bool(let flag) where type == Bool.self: return (flag as! T)
+    case .string(let text) where type == String.self: return (text as! T)
+    case .int(let number):
+        if type == Int.self { return Int(exactly: number).map { $0 as! T } }
+        if type == Int64.self { return (number as! T) }
+        if type == Double.self { return (Double(number) as! T) }
+        if type == Int32.self { return Int32(exactly: number).map { $0 as! T } }
+        if type == UInt64.self { return UInt64(exactly: number).map { $0 as! T } }
+        if type == UInt.self { return UInt(exactly: number).map { $0 as! T } }
+        if type == Float.self { return (Float(number) as! T) }
+        return nil
+    case .double(let number):
+        if type == Double.self { return (number as! T) }
+        if type == Float.self { return (Float(number) as! T) }
+        if type == Int.self { return Int(exactly: number).map { $0 as! T } }
+        if type == Int64.self { return Int64(exactly: number).map { $0 as! T } }
+        return nil
+    default: return nil
+    }
+}
+
+private struct SingleContainer: SingleValueDecodingContainer {
+    let value: JSONValue
+    let codingPath: [any CodingKey]
+
+    func decodeNil() -> Bool { value == .null }
+    func decode(_ type: Bool.Type) throws -> Bool { try scalar(type) }
+    func decode(_ type: String.Type) throws -> String { try scalar(type) }
+    func decode(_ type: Double.Type) throws -> Double { try scalar(type) }
+    func decode(_ type: Float.Type) throws -> Float { try scalar(type) }
+    func decode(_ type: Int.Type) throws -> Int { try scalar(type) }
+    func decode(_ type: Int32.Type) throws -> Int32 { try scalar(type) }
+    func decode(_ type: Int64.Type) throws -> Int64 { try scalar(type) }
+    func decode(_ type: UInt.Type) throws -> UInt { try scalar(type) }
+    func decode(_ type: UInt64.Type) throws -> UInt64 { try scalar(type) }
+    func decode<T: Decodable>(_ type: T.Type) throws -> T { try JSONValueDecoder.unbox(type, from: value, codingPath: codingPath) }
+
+    private func scalar<T>(_ type: T.Type) throws -> T {
+        guard let result = try decodeScalar(type, value, codingPath) else { throw mismatch(type, value, codingPath) }
+        return result
+    }
+}
+
+private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
+    let object: [String: JSONValue]
+    let codingPath: [any CodingKey]
+
+    var allKeys: [Key] { object.keys.compactMap { Key(stringValue: $0) } }
+    func contains(_ key: Key) -> Bool { object[key.stringValue] != nil }
+
+    private func value(_ key: Key) throws -> JSONValue {
+        guard let value = object[key.stringValue] else {
+            throw DecodingError.keyNotFound(key, .init(codingPath: codingPath, debugDescription: "no value for key \"\(key.stringValue)\""))
+        }
+        return value
+    }
+
+    func decodeNil(forKey key: Key) throws -> Bool { (object[key.stringValue] ?? .null) == .null }
+    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try scalar(type, key) }
+    func decode(_ type: String.Type, forKey key: Key) throws -> String { try scalar(type, key) }
+    func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try scalar(type, key) }
+    func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try scalar(type, key) }
+    func decode(_ type: Int64.Type, forKey key: Key) throws -> Int64 { try scalar(type, key) }
+    func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
+        try JSONValueDecoder.unbox(type, from: try value(key), codingPath: codingPath + [key])
+    }
+
+    func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
+        try ValueDecoder(value: try value(key), codingPath: codingPath + [key]).container(keyedBy: type)
+    }
+    func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer {
+        try ValueDecoder(value: try value(key), codingPath: codingPath + [key]).unkeyedContainer()
+    }
+    func superDecoder() throws -> any Decoder { ValueDecoder(value: object["super"] ?? .null, codingPath: codingPath) }
+    func superDecoder(forKey key: Key) throws -> any Decoder { ValueDecoder(value: object[key.stringValue] ?? .null, codingPath: codingPath + [key]) }
+
+    private func scalar<T>(_ type: T.Type, _ key: Key) throws -> T {
+        let found = try value(key)
+        guard let result = try decodeScalar(type, found, codingPath + [key]) else { throw mismatch(type, found, codingPath + [key]) }
+        return result
+    }
+}
+
+private struct UnkeyedContainer: UnkeyedDecodingContainer {
+    let items: [JSONValue]
+    let codingPath: [any CodingKey]
+    var currentIndex = 0
+    var count: Int? { items.count }
+    var isAtEnd: Bool { currentIndex >= items.count }
+
+    init(items: [JSONValue], codingPath: [any CodingKey]) {
+        self.items = items
+        self.codingPath = codingPath
+    }
+
+    private mutating func next(_ type: Any.Type) throws -> JSONValue {
+        guard !isAtEnd else {
+            throw DecodingError.valueNotFound(type, .init(codingPath: codingPath + [IndexKey(currentIndex)], debugDescription: "the array has no more items"))
+        }
+        defer { currentIndex += 1 }
+        return items[currentIndex]
+    }
+
+    mutating func decodeNil() throws -> Bool {
+        guard !isAtEnd, items[currentIndex] == .null else { return false }
+        currentIndex += 1
+        return true
+    }
+    mutating func decode(_ type: Bool.Type) throws -> Bool { try scalar(type) }
+    mutating func decode(_ type: String.Type) throws -> String { try scalar(type) }
+    mutating func decode(_ type: Double.Type) throws -> Double { try scalar(type) }
+    mutating func decode(_ type: Int.Type) throws -> Int { try scalar(type) }
+    mutating func decode(_ type: Int64.Type) throws -> Int64 { try scalar(type) }
+    mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        let path = codingPath + [IndexKey(currentIndex)]
+        return try JSONValueDecoder.unbox(type, from: try next(type), codingPath: path)
+    }
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
+        let path = codingPath + [IndexKey(currentIndex)]
+        return try ValueDecoder(value: try next([String: JSONValue].self), codingPath: path).container(keyedBy: type)
+    }
+    mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer {
+        let path = codingPath + [IndexKey(currentIndex)]
+        return try ValueDecoder(value: try next([JSONValue].self), codingPath: path).unkeyedContainer()
+    }
+    mutating func superDecoder() throws -> any Decoder {
+        let path = codingPath + [IndexKey(currentIndex)]
+        return ValueDecoder(value: try next(Any.self), codingPath: path)
+    }
+
+    private mutating func scalar<T>(_ type: T.Type) throws -> T {
+        let path = codingPath + [IndexKey(currentIndex)]
+        let found = try next(type)
+        guard let result = try decodeScalar(type, found, path) else { throw mismatch(type, found, path) }
+        return result
+    }
+}

@@ -1,0 +1,204 @@
+import Foundation
+import GRDB
+import Testing
+@testable import ZuoraAPI
+@testable import ZuoraSyncCore
+@testable import ZuoraSyncEngine
+@testable import ZuoraSyncMock
+@testable import ZuoraSyncStages
+@testable import ZuoraSyncStore
+import ZuoraSyncTesting
+
+/// Issue 12: an unchanged resync does work proportional to what changed, exports are stored once
+/// on disk, and the hot file formats go through the project's own JSON coder.
+@Suite("Work proportional to changes")
+struct ProportionalWorkTests {
+    /// zuora_id → (last_synced_at, export_synced_at, description) of a customer's rows.
+    static func rowTimes(_ workspace: TestWorkspace, _ slug: String) throws -> [Int64: [String?]] {
+        try workspace.store.sqliteWriter!.read { db in
+            var result: [Int64: [String?]] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT w.zuora_id, w.last_synced_at, w.export_synced_at, w.description FROM workflows w
+                JOIN customers c ON c.id = w.customer_id WHERE c.slug = ?
+                """, arguments: [slug]) {
+                result[row["zuora_id"]] = [row["last_synced_at"], row["export_synced_at"], row["description"]]
+            }
+            return result
+        }
+    }
+
+    static func savePlan(_ workspace: TestWorkspace, run: String, customer: String) throws -> SaveWorkflows.Plan {
+        try CanonicalJSON.readVersioned(SaveWorkflows.Plan.self, from: workspace.data.stage(run: run, customer: customer, index: 4, stageID: "save-workflows")
+            .appendingPathComponent(StageFiles.plan))
+    }
+
+    @Test func anUnchangedResyncRewritesNoRowAndAChangedFieldRewritesOnlyItsRow() async throws {
+        let workspace = try TestWorkspace()
+        let clock = ManualClock()
+        try await workspace.sync(["initech"], clock: clock, runID: "first")
+        let first = try Self.rowTimes(workspace, "initech")
+        #expect(first.count == 6)
+
+        // Nothing changed upstream, even on a full pass that downloads every export again.
+        clock.advance(seconds: 3600)
+        try await workspace.sync(["initech"], clock: clock, options: RunOptions(full: true), runID: "second")
+        #expect(try Self.rowTimes(workspace, "initech") == first)
+        let plan = try Self.savePlan(workspace, run: "second", customer: "initech")
+        #expect(plan.items.isEmpty && plan.unchanged == 6 && plan.exportsStored == 6)
+
+        // A listed field the plan does not count as a change (the description) still reaches its row.
+        let items = try JSONValue.parse(Data(contentsOf: workspace.fixtures.appendingPathComponent("initech/workflows.json"))).arrayValue!
+        let updatedAt = try #require(items.first { $0["id"]?.intValue == 41 }?["updatedAt"]?.stringValue)
+        try workspace.editUpstream(tenant: "initech", workflowID: 41, updatedAt: updatedAt) { item, _ in
+            item["description"] = .string("edited upstream")
+        }
+        clock.advance(seconds: 3600)
+        try await workspace.sync(["initech"], clock: clock, runID: "third")
+        let third = try Self.rowTimes(workspace, "initech")
+        #expect(third[41]?[2] == "edited upstream")
+        #expect(third[41]?[0] != first[41]?[0])
+        for (id, values) in first where id != 41 { #expect(third[id] == values) }
+    }
+
+    @Test func objectsAreHardLinksOfTheRunsExportCopiesAndSnapshotsAreNot() async throws {
+        let workspace = try TestWorkspace()
+        try await workspace.sync(["initech"], runID: "first")
+        let exports = workspace.data.stage(run: "first", customer: "initech", index: 3, stageID: "download-exports")
+            .appendingPathComponent("exports")
+        let store = try workspace.store
+        let hashes = try store.exportHashes(customerSlug: "initech")
+        #expect(hashes.count == 6)
+        let objects = ObjectStore(dataDirectory: workspace.data.root)
+        let snapshots = SnapshotWriter(dataDirectory: workspace.data.root)
+        func inode(_ url: URL) throws -> (ino: UInt, links: UInt) {
+            var info = stat()
+            try #require(lstat(url.path, &info) == 0, "\(url.path)")
+            return (UInt(info.st_ino), UInt(info.st_nlink))
+        }
+        for (id, sha) in hashes {
+            let copy = try inode(exports.appendingPathComponent("\(id).json"))
+            let object = try inode(objects.url(for: sha))
+            let snapshot = try inode(snapshots.workflowFile("initech", zuoraID: id))
+            #expect(copy.ino == object.ino && copy.links == 2)
+            // A snapshot may be edited by hand in place: it never shares the object's bytes.
+            #expect(snapshot.ino != object.ino)
+            #expect(try Data(contentsOf: snapshots.workflowFile("initech", zuoraID: id)) == Data(contentsOf: objects.url(for: sha)))
+            _ = try objects.get(sha)
+        }
+    }
+
+    @Test func migrationV3MovesTheExportBehindEveryOtherColumnKeepingIt() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("zuora-sync-migration-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let url = directory.appendingPathComponent("store.sqlite")
+        do {
+            let queue = try DatabaseQueue(path: url.path)
+            try StoreSchema.migrator.migrate(queue, upTo: "v2-history")
+            try queue.write { db in
+                try db.execute(sql: "INSERT INTO customers (slug, name, base_url) VALUES ('acme', 'Acme', 'fixture://acme')")
+                try db.execute(sql: """
+                    INSERT INTO workflows (customer_id, zuora_id, name, export, export_sha256, last_synced_at, tasks_export_sha256)
+                    VALUES (1, 7, 'w', '{"a": 1}', 'abc', 'then', 'abc')
+                    """)
+                try db.execute(sql: "INSERT INTO tasks (workflow_id, zuora_task_id, name) VALUES (1, 1, 't')")
+            }
+        }
+        let store = try Store(url: url)
+        try store.sqliteWriter!.read { db in
+            let columns = try db.columns(in: "workflows").map(\.name)
+            #expect(columns.last == "export")
+            #expect(Set(columns) == ["id", "customer_id", "zuora_id", "name", "description", "status", "type", "version", "active_version_id",
+                                     "callout_trigger", "ondemand_trigger", "scheduled_trigger", "interval", "timezone", "created_on",
+                                     "updated_on", "export", "export_sha256", "export_synced_at", "last_synced_at", "tasks_export_sha256"])
+            #expect(try String.fetchOne(db, sql: "SELECT export FROM workflows WHERE zuora_id = 7") == #"{"a": 1}"#)
+            #expect(try String.fetchOne(db, sql: "SELECT export_sha256 FROM workflows WHERE zuora_id = 7") == "abc")
+        }
+        // Foreign keys still hold: deleting the workflow removes its task.
+        try store.deleteWorkflows(customerSlug: "acme", zuoraIDs: [7])
+        #expect(try store.sqliteWriter!.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tasks") } == 0)
+    }
+
+    @Test func aFormatOnePlanStillReads() throws {
+        let listed = #"{"id": 5, "name": "five"}"#
+        let text = """
+            {"formatVersion": 1, "isApplied": true, "items": [
+              {"action": "unchanged", "changedFields": [], "exportSHA256": "aa", "listed": \(listed)},
+              {"action": "updated", "changedFields": ["name"], "listed": \(listed)},
+              {"action": "created", "changedFields": [], "exportSHA256": "bb", "listed": \(listed)}]}
+            """
+        let plan = try CanonicalJSON.decode(SaveWorkflows.Plan.self, from: Data(text.utf8))
+        #expect(plan.items.map(\.action) == [.updated, .created])
+        #expect(plan.unchanged == 1 && plan.exportsStored == 2 && plan.isApplied == true)
+    }
+
+    struct Sample: Codable, Equatable {
+        enum Kind: String, Codable { case one, two }
+        struct Inner: Codable, Equatable { var values: [Int64]; var flag: Bool? }
+        var name: String
+        var when: Date
+        var kind: Kind
+        var ratio: Double
+        var whole: Double
+        var count: Int
+        var missing: String?
+        var inner: [Inner]
+        var byName: [String: Int]
+        var url: URL
+        var any: JSONValue
+    }
+
+    static let sample = Sample(name: "Ünïcödé \"quoted\"\n", when: Date(timeIntervalSince1970: 1_700_000_000.123), kind: .two, ratio: 0.5,
+                               whole: 2, count: -3, missing: nil, inner: [.init(values: [1, 2], flag: nil), .init(values: [], flag: true)],
+                               byName: ["b": 2, "a": 1], url: URL(string: "https://rest.zuora.com/v1")!,
+                               any: .object(["x": .array([.null, .double(1.25)])]))
+
+    @Test func theProjectsCoderWritesWhatFoundationsEncoderWroteAndReadsItBack() throws {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(Timestamp.format(date))
+        }
+        let foundation = try JSONValue.parse(encoder.encode(Self.sample)).canonicalData()
+        let ours = try CanonicalJSON.encode(Self.sample)
+        #expect(String(decoding: ours, as: UTF8.self) == String(decoding: foundation, as: UTF8.self))
+        var expected = Self.sample
+        expected.when = try #require(Timestamp.parse(Timestamp.format(Self.sample.when)))
+        #expect(try CanonicalJSON.decode(Sample.self, from: ours) == expected)
+    }
+
+    @Test func aWrongTypeNamesItsKeyPath() throws {
+        let text = #"{"values": [1, "two"]}"#
+        #expect {
+            _ = try CanonicalJSON.decode(Sample.Inner.self, from: Data(text.utf8))
+        } throws: { error in
+            guard case DecodingError.typeMismatch(_, let context) = error else { return false }
+            return context.codingPath.map(\.stringValue) == ["values", "Index 1"]
+        }
+    }
+}
+
+@Suite("Atomic writes remember checked directories")
+struct CheckedDirectoryTests {
+    @Test func aDirectoryRemovedAfterAWriteIsCreatedAgainAndALinkPlantedBeforeARunIsRefused() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("zuora-sync-atomic-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        PathSafety.protect(root)
+        let folder = root.appendingPathComponent("a/b")
+        try AtomicFile.write(Data("1".utf8), to: folder.appendingPathComponent("x.json"), durable: false)
+        try FileManager.default.removeItem(at: root.appendingPathComponent("a"))
+        try AtomicFile.write(Data("2".utf8), to: folder.appendingPathComponent("x.json"), durable: false)
+        #expect(try Data(contentsOf: folder.appendingPathComponent("x.json")) == Data("2".utf8))
+
+        // A link where the folder was: refused once the checked directories are forgotten (as every run starts).
+        let elsewhere = root.appendingPathComponent("elsewhere")
+        try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
+        try FileManager.default.removeItem(at: folder)
+        try FileManager.default.createSymbolicLink(at: folder, withDestinationURL: elsewhere)
+        AtomicFile.forgetCheckedDirectories()
+        #expect(throws: FileError.self) {
+            try AtomicFile.write(Data("3".utf8), to: folder.appendingPathComponent("x.json"), durable: false)
+        }
+        #expect(!FileManager.default.fileExists(atPath: elsewhere.appendingPathComponent("x.json").path))
+    }
+}

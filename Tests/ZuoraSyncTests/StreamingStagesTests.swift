@@ -1,0 +1,108 @@
+import Foundation
+import Testing
+@testable import ZuoraSyncCore
+@testable import ZuoraSyncEngine
+import ZuoraSyncHTTP
+@testable import ZuoraSyncMock
+@testable import ZuoraSyncStages
+
+/// Forwards to another transport and records the order of list pages and exports. A list page
+/// after the first waits (yielding, a bounded number of times, no wall clock) for an export to be
+/// requested, so exports that start while the listing runs are seen before its last page; a page
+/// listed in `invalidPages` answers invalid JSON.
+final class ListingProbeTransport: HTTPTransport, @unchecked Sendable {
+    // @unchecked: `log` is only touched under `lock`.
+    private let lock = NSLock()
+    private var log: [String] = []
+    let base: any HTTPTransport
+    let invalidPages: Set<Int>
+
+    init(base: any HTTPTransport, invalidPages: Set<Int> = []) {
+        self.base = base
+        self.invalidPages = invalidPages
+    }
+
+    var entries: [String] { lock.withLock { log } }
+
+    func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let path = request.url.path
+        if path.hasSuffix("/workflows"), let page = URLComponents(url: request.url, resolvingAgainstBaseURL: false)?
+            .queryItems?.first(where: { $0.name == "page" })?.value.flatMap(Int.init) {
+            if page > 1 {
+                for _ in 0..<10_000 where !entries.contains(where: { $0.hasPrefix("export") }) { await Task.yield() }
+            }
+            var response = try await base.send(request)
+            if invalidPages.contains(page) { response.body = Data("{\"data\": [".utf8) }
+            lock.withLock { log.append("list \(page)") }
+            return response
+        }
+        if path.hasSuffix("/export") { lock.withLock { log.append("export \(path)") } }
+        return try await base.send(request)
+    }
+}
+
+@Suite("Streaming stages: exports start while the listing runs")
+struct StreamingStagesTests {
+    static func smallPages(_ pipeline: inout PipelineDefinition) {
+        let index = pipeline.stages.firstIndex { $0.kind == FetchWorkflowPages.name }!
+        pipeline.stages[index].settings["page_size"] = .int(1)
+    }
+
+    @Test func exportsStartBeforeTheLastPageIsListed() async throws {
+        let workspace = try TestWorkspace()
+        let probe = ListingProbeTransport(base: FixtureTransport(mock: try workspace.mock()))
+        let manifest = try await workspace.runner(transport: probe)
+            .start(pipeline: try workspace.pipeline(Self.smallPages), pipelinePath: "p.yaml", customers: workspace.customers(["initech"]))
+        #expect(manifest.status == .succeeded)
+        let log = probe.entries
+        let lastPage = try #require(log.lastIndex { $0.hasPrefix("list") })
+        let firstExport = try #require(log.firstIndex { $0.hasPrefix("export") })
+        #expect(log.filter { $0.hasPrefix("list") }.count > 3, "the listing should span several pages: \(log)")
+        #expect(firstExport < lastPage, "exports should start before the last page was listed: \(log)")
+
+        // The run's events say the same: download-exports started before the listing finished,
+        // and committed after it.
+        let events = try String(contentsOf: workspace.data.events(manifest.id), encoding: .utf8)
+            .split(separator: "\n").map { try JSONValue.parse(Data($0.utf8)) }
+        func position(_ kind: String, _ stage: String) throws -> Int {
+            try #require(events.firstIndex { $0["event"]?.stringValue == kind && $0["stage"]?.stringValue == stage })
+        }
+        #expect(try position("stage.started", "download-exports") < position("stage.finished", "fetch-workflow-pages"))
+        #expect(try position("stage.finished", "fetch-workflow-pages") < position("stage.finished", "download-exports"))
+
+        // Same outcome as a run with the listing in one page.
+        let reference = try TestWorkspace()
+        try await reference.sync(["initech"])
+        #expect(try workspace.databaseDump().count == reference.databaseDump().count)
+        #expect(try "\(workspace.store.counts(customerSlug: "initech"))" == "\(reference.store.counts(customerSlug: "initech"))")
+    }
+
+    @Test func aFailedListingCommitsNoExportsAndResumesToTheSameEnd() async throws {
+        let workspace = try TestWorkspace()
+        let mock = try workspace.mock()
+        let probe = ListingProbeTransport(base: FixtureTransport(mock: mock), invalidPages: [3])
+        let pipeline = try workspace.pipeline(Self.smallPages)
+        let first = try await workspace.runner(transport: probe)
+            .start(pipeline: pipeline, pipelinePath: "p.yaml", customers: workspace.customers(["initech"]))
+        #expect(first.status == .failed)
+        #expect(first.result(for: "initech")?.failedStage == "fetch-workflow-pages")
+        #expect(probe.entries.contains { $0.hasPrefix("export") }, "exports should have started on the first pages")
+        for (index, id) in [(2, "fetch-workflow-pages"), (3, "download-exports")] {
+            let commit = workspace.data.stage(run: first.id, customer: "initech", index: index, stageID: id).appendingPathComponent(StageFiles.commit)
+            #expect(!FileManager.default.fileExists(atPath: commit.path), "\(id) must not be committed")
+        }
+
+        let resumed = try await workspace.runner(transport: FixtureTransport(mock: mock))
+            .resume(runID: first.id, customers: workspace.customers(["initech"]))
+        #expect(resumed.status == .succeeded)
+        let reference = try TestWorkspace()
+        try await reference.sync(["initech"])
+        #expect(try "\(workspace.store.counts(customerSlug: "initech"))" == "\(reference.store.counts(customerSlug: "initech"))")
+        let exports = workspace.data.stage(run: first.id, customer: "initech", index: 3, stageID: "download-exports")
+            .appendingPathComponent(DownloadExports.exportsFolder)
+        let referenceRun = try #require(reference.data.manifests().first)
+        let referenceExports = reference.data.stage(run: referenceRun.id, customer: "initech", index: 3, stageID: "download-exports")
+            .appendingPathComponent(DownloadExports.exportsFolder)
+        #expect(workspace.files(under: exports) == reference.files(under: referenceExports))
+    }
+}
