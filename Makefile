@@ -58,7 +58,7 @@ validate: build
 ## also bench/results.json. Quick run: make bench SIZES=1000 RUNS=1 (knobs in scripts/bench.py).
 bench: deps
 	$(SWIFT) build -c release
-	bash scripts/bench.sh
+	bash scripts/postgres-test-server.sh run bash scripts/bench.sh
 
 ## Regenerate the demo fixtures (byte for byte the same as committed).
 fixtures: build

@@ -12,7 +12,9 @@ Knobs (environment), for a quicker run while iterating:
   LATENCIES="20 100"       mock-server latencies in ms;   CONCURRENCIES="1 8 40"
   HTTP_WORKFLOWS=200       workflows of the HTTP tenant
   TENANTS=10 TENANT_SIZE=1000 KEEP_RUNS=20   the many-tenants and data-directory scenario
-  SECTIONS="http inprocess tenants"           which scenarios to run
+  PG_SIZE=1000             workflows of the PostgreSQL-vs-SQLite scenario (needs ZUORA_SYNC_TEST_POSTGRES,
+                           which `make bench` sets by starting a throwaway server)
+  SECTIONS="http inprocess tenants postgres"  which scenarios to run
   OUT=bench/results.json
 """
 import json
@@ -45,7 +47,8 @@ HTTP_WORKFLOWS = int(os.environ.get("HTTP_WORKFLOWS", "200"))
 TENANTS = int(os.environ.get("TENANTS", "10"))
 TENANT_SIZE = int(os.environ.get("TENANT_SIZE", "1000"))
 KEEP_RUNS = int(os.environ.get("KEEP_RUNS", "20"))
-SECTIONS = os.environ.get("SECTIONS", "http inprocess tenants").split()
+SECTIONS = os.environ.get("SECTIONS", "http inprocess tenants postgres").split()
+PG_SIZE = int(os.environ.get("PG_SIZE", "1000"))
 OUT = os.environ.get("OUT", os.path.join(ROOT, "bench/results.json"))
 PAGE_SIZE = 50
 
@@ -242,6 +245,38 @@ def bench_tenants(work, results, targets):
     targets.add(f"data dir under default retention (hourly, 168 runs kept) / after the first sync", ratio, 2.0, "x", ratio <= 2.0)
 
 
+def bench_postgres(work, results, targets):
+    """Full and unchanged syncs of PG_SIZE workflows, SQLite vs PostgreSQL, same run."""
+    server = os.environ.get("ZUORA_SYNC_TEST_POSTGRES")
+    if not server:
+        print("postgres section skipped: no ZUORA_SYNC_TEST_POSTGRES (make bench starts a server)", file=sys.stderr)
+        return
+    fixtures = generate(work, f"fixtures-{PG_SIZE}", PG_SIZE)
+    customers = os.path.join(work, "customers-pg.yaml")
+    write_customers(customers, [("bulk", "fixture://bulk")])
+    base = server.rsplit("/", 1)[0]
+    section = results.setdefault("postgres", {"workflows": PG_SIZE})
+    for backend in ("sqlite", "postgresql"):
+        full, unchanged = [], []
+        for i in range(RUNS):
+            store = []
+            if backend == "postgresql":
+                name = f"bench_{os.getpid()}_{i}"
+                subprocess.run(["psql", server, "-q", "-c", f"CREATE DATABASE {name}"], check=True, stdout=subprocess.DEVNULL)
+                store = ["--store", f"{base}/{name}"]
+            args = [BIN, "run", "--all", "--customers", customers, "--fixtures", fixtures, "--quiet",
+                    "--data-dir", os.path.join(work, f"data-{backend}-{i}")] + store
+            full.append((measure(args), args))
+        for _ in range(RUNS):
+            unchanged.append(measure(full[0][1]))
+        section[backend] = {"full": median([t for (t, _), _ in full]), "unchanged": median([t for t, _ in unchanged])}
+    ratio_full = section["postgresql"]["full"] / section["sqlite"]["full"]
+    ratio_unchanged = section["postgresql"]["unchanged"] / section["sqlite"]["unchanged"]
+    section["full_ratio"], section["unchanged_ratio"] = ratio_full, ratio_unchanged
+    targets.add(f"PostgreSQL / SQLite full sync of {PG_SIZE}", ratio_full, 2.0, "x", ratio_full <= 2.0)
+    targets.add(f"PostgreSQL / SQLite unchanged resync of {PG_SIZE}", ratio_unchanged, 1.2, "x", ratio_unchanged <= 1.2)
+
+
 def main():
     if not os.access(BIN, os.X_OK):
         fail("build first: swift build -c release")
@@ -261,6 +296,8 @@ def main():
             bench_inprocess(work, results, targets)
         if "tenants" in SECTIONS:
             bench_tenants(work, results, targets)
+        if "postgres" in SECTIONS:
+            bench_postgres(work, results, targets)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     results["targets"] = targets.rows
@@ -299,6 +336,13 @@ def print_table(results):
         print(f"  data dir: {d['after_first_sync_mb']:.0f} MB after the first sync, {d[f'after_{KEEP_RUNS}_unchanged_mb']:.0f} MB"
               f" ({d[f'files_after_{KEEP_RUNS}_unchanged']} files) after {KEEP_RUNS} unchanged runs;"
               f" +{d['growth_per_unchanged_run_mb']:.2f} MB per unchanged run")
+    pg = results.get("postgres")
+    if pg and "sqlite" in pg:
+        print(f"\nstore backends, {pg['workflows']} workflows in process")
+        print(f"  {'store':>10}  {'full s':>7}  {'unch s':>7}")
+        for backend in ("sqlite", "postgresql"):
+            print(f"  {backend:>10}  {pg[backend]['full']:7.2f}  {pg[backend]['unchanged']:7.2f}")
+        print(f"  {'pg/sqlite':>10}  {pg['full_ratio']:6.2f}x  {pg['unchanged_ratio']:6.2f}x")
     print("\ntargets")
     for row in results["targets"]:
         mark = "met   " if row["met"] else "MISSED"
