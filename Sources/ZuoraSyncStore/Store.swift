@@ -267,26 +267,45 @@ public final class Store: Sendable {
     /// An export whose hash equals the stored one is not read at all.
     public func apply(_ rows: [WorkflowUpsert], customer: CustomerConfig, syncedAt: Date,
                       exportText: (Int64) throws -> String) throws {
+        // One listing holds each id once; a repeated id would be two updates of one row in one statement.
+        var seen = Set<Int64>()
+        let unique = rows.reversed().filter { seen.insert($0.listed.id).inserted }.reversed()
         try write { db in
             let customerID = try Self.upsertCustomer(customer, db)
             let now = Timestamp.format(syncedAt)
-            for item in rows {
-                let listed = item.listed
-                var export: String?
-                if let expected = item.exportSHA256,
-                   try db.scalar(String.self, "SELECT export_sha256 FROM workflows WHERE customer_id = ? AND zuora_id = ?", customerID, listed.id) != expected {
-                    let text = try exportText(listed.id)
-                    guard Digest.sha256Hex(text) == expected else {
-                        throw StoreError("the downloaded export of workflow \(listed.id) changed on disk since it was downloaded; start a new run", isRetryable: false)
+            let stored: [Int64: String] = unique.contains { $0.exportSHA256 != nil }
+                ? Dictionary(uniqueKeysWithValues: try db.query("SELECT zuora_id, export_sha256 FROM workflows WHERE customer_id = ? AND export_sha256 IS NOT NULL", customerID)
+                    .map { ($0["zuora_id"] as Int64, $0["export_sha256"] as String) })
+                : [:]
+            // 100 rows a statement: one round trip per 100 workflows on PostgreSQL.
+            for start in stride(from: 0, to: unique.count, by: 100) {
+                let chunk = Array(unique[unique.index(unique.startIndex, offsetBy: start)..<unique.index(unique.startIndex, offsetBy: min(start + 100, unique.count))])
+                var values: [SQLValue] = []
+                values.reserveCapacity(chunk.count * 19)
+                for item in chunk {
+                    let listed = item.listed
+                    var export: String?
+                    if let expected = item.exportSHA256, stored[listed.id] != expected {
+                        let text = try exportText(listed.id)
+                        guard Digest.sha256Hex(text) == expected else {
+                            throw StoreError("the downloaded export of workflow \(listed.id) changed on disk since it was downloaded; start a new run", isRetryable: false)
+                        }
+                        export = text
                     }
-                    export = text
+                    CrashPoints.hit()
+                    values += [
+                        customerID.sqlValue, listed.id.sqlValue, listed.name.sqlValue, listed.description.sqlValue, listed.status.sqlValue,
+                        listed.activeVersionType.sqlValue, listed.activeVersion.sqlValue, listed.activeVersionID.sqlValue,
+                        listed.calloutTrigger.sqlValue, listed.ondemandTrigger.sqlValue, listed.scheduledTrigger.sqlValue,
+                        listed.interval.sqlValue, listed.timezone.sqlValue, listed.createdAt.sqlValue, listed.updatedAt.sqlValue,
+                        export.sqlValue, (export == nil ? nil : item.exportSHA256).sqlValue, (export == nil ? nil : now).sqlValue, now.sqlValue,
+                    ]
                 }
-                CrashPoints.hit()
                 try db.execute("""
                     INSERT INTO workflows (customer_id, zuora_id, name, description, status, type, version, active_version_id,
                         callout_trigger, ondemand_trigger, scheduled_trigger, interval, timezone, created_on, updated_on,
                         export, export_sha256, export_synced_at, last_synced_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    VALUES \(Self.placeholders(rows: chunk.count, columns: 19))
                     ON CONFLICT(customer_id, zuora_id) DO UPDATE SET
                         name = excluded.name, description = excluded.description, status = excluded.status,
                         type = excluded.type, version = excluded.version, active_version_id = excluded.active_version_id,
@@ -306,13 +325,7 @@ public final class Store: Sendable {
                         OR workflows.interval IS DISTINCT FROM excluded.interval OR workflows.timezone IS DISTINCT FROM excluded.timezone
                         OR workflows.created_on IS DISTINCT FROM excluded.created_on OR workflows.updated_on IS DISTINCT FROM excluded.updated_on
                         OR (excluded.export_sha256 IS NOT NULL AND excluded.export_sha256 IS DISTINCT FROM workflows.export_sha256)
-                    """, [
-                    customerID.sqlValue, listed.id.sqlValue, listed.name.sqlValue, listed.description.sqlValue, listed.status.sqlValue,
-                    listed.activeVersionType.sqlValue, listed.activeVersion.sqlValue, listed.activeVersionID.sqlValue,
-                    listed.calloutTrigger.sqlValue, listed.ondemandTrigger.sqlValue, listed.scheduledTrigger.sqlValue,
-                    listed.interval.sqlValue, listed.timezone.sqlValue, listed.createdAt.sqlValue, listed.updatedAt.sqlValue,
-                    export.sqlValue, (export == nil ? nil : item.exportSHA256).sqlValue, (export == nil ? nil : now).sqlValue, now.sqlValue,
-                ])
+                    """, values)
             }
         }
     }
