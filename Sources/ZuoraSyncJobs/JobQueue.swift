@@ -98,7 +98,7 @@ public struct JobQueue: JobQueueing {
     }
 
     /// Moves a job from `from` to its current state, writing its new content.
-    public func move(_ job: Job, from: Job.State) throws {
+    public func move(_ job: Job, from: Job.State, owner: String?) throws {
         try CanonicalJSON.write(job, to: file(job.id, from))
         guard from != job.state else { return }
         guard rename(file(job.id, from).path, file(job.id, job.state).path) == 0 else {
@@ -160,5 +160,7 @@ public struct JobQueue: JobQueueing {
     }
 
     /// The file queue's slots are the scheduler's state file, written under the scheduler's lock.
-    public func claimSlot(pipelinePath: String, slot: Date, by owner: String) throws -> Bool { true }
+    public func enqueueSlot(pipelinePath: String, slot: Date, by owner: String, customers: [String], settings: JobSettings, now: Date) throws -> [Job] {
+        try customers.compactMap { try enqueue(pipelinePath: pipelinePath, customer: $0, settings: settings, now: now) }
+    }
 }

@@ -18,8 +18,9 @@ public protocol JobQueueing: Sendable {
     func claim(owner: Job.Lease, now: Date) throws -> Job?
     /// Rewrites a running job (heartbeat, run id).
     func update(_ job: Job) throws
-    /// Moves a job from `from` to its current state, with its new content.
-    func move(_ job: Job, from: Job.State) throws
+    /// Moves a job from `from` to its current state, with its new content; with `owner`, only
+    /// while that worker still holds the job's lease.
+    func move(_ job: Job, from: Job.State, owner: String?) throws
     /// Running jobs whose lease expired go back to waiting (their run resumes where it is local).
     func recoverExpiredLeases(now: Date) throws -> [Job]
     /// Puts a failed job back to waiting with fresh attempts.
@@ -27,11 +28,14 @@ public protocol JobQueueing: Sendable {
     func forget(_ id: String) throws
     /// Removes done and failed jobs last updated before `cutoff`.
     func prune(olderThan cutoff: Date) throws -> Int
-    /// Claims a scheduler slot: true for exactly one of several schedulers asking for the same one.
-    func claimSlot(pipelinePath: String, slot: Date, by owner: String) throws -> Bool
+    /// Claims a scheduler slot and queues its jobs, atomically: of several schedulers asking for
+    /// the same slot, one queues it; the others get no job.
+    func enqueueSlot(pipelinePath: String, slot: Date, by owner: String, customers: [String], settings: JobSettings, now: Date) throws -> [Job]
 }
 
 extension JobQueueing {
+    public func move(_ job: Job, from: Job.State) throws { try move(job, from: from, owner: nil) }
+
     public func jobs(in state: Job.State? = nil) -> [Job] { listing(in: state).items }
     public func listing() -> StateListing<Job> { listing(in: nil) }
 

@@ -14,12 +14,14 @@ public struct PostgresJobQueue: JobQueueing {
     public var location: String { "the jobs table of \(store.database.location)" }
 
     static let columns = "id, state, pipeline_path, customer, not_before, created_at, updated_at, lease_owner, lease_expires_at, body"
+    /// A lease's end on the server's clock (hosts' clocks may disagree): now() plus its length.
+    static let leaseEnd = "now() + make_interval(secs => ?)"
 
     private func values(_ job: Job) throws -> [SQLValue] {
         let body = String(decoding: try CanonicalJSON.encode(job), as: UTF8.self)
         return [job.id.sqlValue, job.state.rawValue.sqlValue, job.pipelinePath.sqlValue, job.customer.sqlValue,
                 Timestamp.format(job.notBefore).sqlValue, Timestamp.format(job.createdAt).sqlValue, Timestamp.format(job.updatedAt).sqlValue,
-                job.lease?.owner.sqlValue ?? .null, job.lease.map { Timestamp.format($0.expiresAt) }.sqlValue, body.sqlValue]
+                job.lease?.owner.sqlValue ?? .null, job.lease.map { $0.expiresAt.timeIntervalSince($0.heartbeatAt) }.sqlValue, body.sqlValue]
     }
 
     private func decode(_ row: SQLRow) throws -> Job {
@@ -62,11 +64,34 @@ public struct PostgresJobQueue: JobQueueing {
         // "queue it unless already queued" one atomic statement, whichever host asks.
         let inserted = try store.database.write { db in
             try db.query("""
-                INSERT INTO jobs (\(Self.columns)) VALUES \(Self.placeholders(10))
+                INSERT INTO jobs (\(Self.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, \(Self.leaseEnd), ?)
                 ON CONFLICT (pipeline_path, customer) WHERE state IN ('waiting', 'running') DO NOTHING RETURNING id
                 """, try values(job))
         }
         return inserted.isEmpty ? nil : job
+    }
+
+    public func enqueueSlot(pipelinePath: String, slot: Date, by owner: String, customers: [String], settings: JobSettings, now: Date) throws -> [Job] {
+        // The slot's claim and its jobs commit together: a scheduler dying halfway leaves the slot
+        // unclaimed for the next call (of any host), never claimed with jobs missing.
+        try store.database.write { db in
+            guard try !db.query("""
+                INSERT INTO schedule_slots (pipeline_path, slot, claimed_by) VALUES (?, ?, ?)
+                ON CONFLICT (pipeline_path, slot) DO NOTHING RETURNING slot
+                """, pipelinePath, Timestamp.format(slot), owner).isEmpty else { return [] }
+            var jobs: [Job] = []
+            for customer in customers {
+                let job = Job(id: DataDirectory.newRunID(at: now) + "-" + customer, pipelinePath: pipelinePath, customer: customer, state: .waiting,
+                              attempts: 0, maxAttempts: settings.maxAttempts, retryDelays: settings.retryDelays, runID: nil, lastError: nil,
+                              isRetryable: nil, createdAt: now, updatedAt: now, notBefore: now, attemptStartedAt: [], lease: nil)
+                let inserted = try db.query("""
+                    INSERT INTO jobs (\(Self.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, \(Self.leaseEnd), ?)
+                    ON CONFLICT (pipeline_path, customer) WHERE state IN ('waiting', 'running') DO NOTHING RETURNING id
+                    """, try values(job))
+                if !inserted.isEmpty { jobs.append(job) }
+            }
+            return jobs
+        }
     }
 
     public func claim(owner: Job.Lease, now: Date) throws -> Job? {
@@ -89,18 +114,28 @@ public struct PostgresJobQueue: JobQueueing {
     private func write(_ job: Job, _ db: any SQLSession) throws {
         try db.execute("""
             UPDATE jobs SET state = ?, pipeline_path = ?, customer = ?, not_before = ?, created_at = ?, updated_at = ?,
-                lease_owner = ?, lease_expires_at = ?, body = ? WHERE id = ?
+                lease_owner = ?, lease_expires_at = \(Self.leaseEnd), body = ? WHERE id = ?
             """, Array(try values(job).dropFirst()) + [job.id.sqlValue])
     }
 
+    /// A heartbeat or run id: written only while the job is running under this lease's owner, so
+    /// a worker whose lease lapsed cannot take back a job another worker claimed since.
     public func update(_ job: Job) throws {
-        try store.database.write { db in try write(job, db) }
+        try store.database.write { db in
+            guard try db.scalar(String.self, "SELECT lease_owner FROM jobs WHERE id = ? AND state = 'running' FOR UPDATE", job.id) == job.lease?.owner,
+                  job.lease != nil else {
+                throw FileError(path: location, message: "job \(job.id) is no longer running under this worker's lease; it was taken back")
+            }
+            try write(job, db)
+        }
     }
 
-    public func move(_ job: Job, from: Job.State) throws {
+    public func move(_ job: Job, from: Job.State, owner: String?) throws {
         try store.database.write { db in
-            guard try db.scalar(String.self, "SELECT state FROM jobs WHERE id = ? FOR UPDATE", job.id) == from.rawValue else {
-                throw FileError(path: location, message: "job \(job.id) is no longer \(from.rawValue); it was not moved to \(job.state.rawValue)")
+            let current = try db.query("SELECT state, lease_owner FROM jobs WHERE id = ? FOR UPDATE", job.id).first
+            guard let current, current["state"] as String == from.rawValue,
+                  owner == nil || current["lease_owner"] as String? == owner else {
+                throw FileError(path: location, message: "job \(job.id) is no longer \(from.rawValue)\(owner == nil ? "" : " under this worker's lease"); it was not moved to \(job.state.rawValue)")
             }
             try write(job, db)
         }
@@ -108,13 +143,13 @@ public struct PostgresJobQueue: JobQueueing {
 
     public func recoverExpiredLeases(now: Date) throws -> [Job] {
         try store.database.write { db in
-            let stamp = Timestamp.format(now)
+            // Leases end on the server's clock; a claim without a lease gets the file queue's grace.
             let grace = Timestamp.format(now.addingTimeInterval(-JobQueue.claimGrace))
             let rows = try db.query("""
                 SELECT id, body FROM jobs WHERE state = 'running'
-                  AND ((lease_expires_at IS NOT NULL AND lease_expires_at < ?) OR (lease_expires_at IS NULL AND updated_at < ?))
+                  AND ((lease_expires_at IS NOT NULL AND lease_expires_at < now()) OR (lease_expires_at IS NULL AND updated_at < ?))
                 ORDER BY created_at, id FOR UPDATE SKIP LOCKED
-                """, stamp, grace)
+                """, grace)
             return try rows.map { row in
                 let job = try decode(row)
                 var waiting = job
@@ -150,15 +185,6 @@ public struct PostgresJobQueue: JobQueueing {
     public func prune(olderThan cutoff: Date) throws -> Int {
         try store.database.write { db in
             try db.query("DELETE FROM jobs WHERE state IN ('done', 'failed') AND updated_at < ? RETURNING id", Timestamp.format(cutoff)).count
-        }
-    }
-
-    public func claimSlot(pipelinePath: String, slot: Date, by owner: String) throws -> Bool {
-        try store.database.write { db in
-            try !db.query("""
-                INSERT INTO schedule_slots (pipeline_path, slot, claimed_by) VALUES (?, ?, ?)
-                ON CONFLICT (pipeline_path, slot) DO NOTHING RETURNING slot
-                """, pipelinePath, Timestamp.format(slot), owner).isEmpty
         }
     }
 

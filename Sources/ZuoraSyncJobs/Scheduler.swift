@@ -60,13 +60,8 @@ public struct Scheduler: Sendable {
             let from = max(entry.lastCheckedAt, entry.lastEnqueuedSlot ?? .distantPast)
             if let slot = schedule.latestRun(after: from, upTo: now), slot > (entry.lastEnqueuedSlot ?? .distantPast) {
                 // With PostgreSQL, another host's scheduler may have claimed this slot: then it enqueues it.
-                if try queue.claimSlot(pipelinePath: path, slot: slot, by: owner) {
-                    for customer in customers {
-                        if let job = try queue.enqueue(pipelinePath: path, customer: customer.id, settings: definition.jobs, now: now) {
-                            enqueued.append(job)
-                        }
-                    }
-                }
+                enqueued += try queue.enqueueSlot(pipelinePath: path, slot: slot, by: owner, customers: customers.map(\.id),
+                                                  settings: definition.jobs, now: now)
                 entry.lastEnqueuedSlot = slot
             }
             entry.lastCheckedAt = now

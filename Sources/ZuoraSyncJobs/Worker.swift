@@ -75,10 +75,22 @@ public struct Worker: Sendable {
     private func slot(stopWhenEmpty: Bool, budget: JobBudget, shouldStop: @escaping @Sendable () -> Bool) async throws -> [Job] {
         var processed: [Job] = []
         while !shouldStop() && !Task.isCancelled {
-            let recovered = try queue.recoverExpiredLeases(now: clock.now())
-            for job in recovered { logger.warning("job.recovered", metadata: ["job": "\(job.id)", "customer": "\(job.customer)"]) }
-            guard await budget.take() else { break }
-            if let job = try queue.claim(owner: lease(), now: clock.now()) {
+            let claimed: Job?
+            do {
+                let recovered = try queue.recoverExpiredLeases(now: clock.now())
+                for job in recovered { logger.warning("job.recovered", metadata: ["job": "\(job.id)", "customer": "\(job.customer)"]) }
+                guard await budget.take() else { break }
+                do { claimed = try queue.claim(owner: lease(), now: clock.now()) } catch {
+                    await budget.giveBack()
+                    throw error
+                }
+            } catch let error as RetryClassifiable where error.isRetryable {
+                // The queue's database is restarting or unreachable: wait and ask again.
+                logger.warning("queue.unavailable", metadata: ["queue": "\(queue.location)", "error": "\(error)"])
+                try? await clock.sleep(seconds: 2)
+                continue
+            }
+            if let job = claimed {
                 processed.append(await process(job))
                 continue
             }
@@ -178,7 +190,11 @@ public struct Worker: Sendable {
 
     /// Whether the job is still running under this worker's lease.
     func isStillOurs(_ job: Job) -> Bool {
-        guard let current = (try? queue.find(job.id)) ?? nil, current.state == .running else { return false }
+        // A failed read (the database restarting) is not a lost lease: only a job seen under
+        // another owner, or no longer running, is.
+        let found: Job?
+        do { found = try queue.find(job.id) } catch { return true }
+        guard let current = found, current.state == .running else { return false }
         return current.lease?.owner == owner
     }
 
@@ -208,7 +224,7 @@ public struct Worker: Sendable {
         job.notBefore = clock.now()
         job.updatedAt = clock.now()
         job.lastError = "interrupted by a signal; the next worker resumes run \(job.runID ?? "-")"
-        do { try queue.move(job, from: .running) } catch {
+        do { try queue.move(job, from: .running, owner: owner) } catch {
             logger.error("job.move_failed", metadata: ["error": "\(error)"])
         }
         logger.warning("job.interrupted")
@@ -237,7 +253,7 @@ public struct Worker: Sendable {
             let delays = job.retryDelays.isEmpty ? [60] : job.retryDelays
             job.notBefore = now.addingTimeInterval(Double(delays[min(job.attempts - 1, delays.count - 1)]))
         }
-        do { try queue.move(job, from: .running) } catch {
+        do { try queue.move(job, from: .running, owner: owner) } catch {
             logger.error("job.move_failed", metadata: ["error": "\(error)"])
         }
         logger.info("job.finished", metadata: ["state": "\(job.state.rawValue)", "attempt": "\(job.attempts)"])

@@ -53,7 +53,9 @@ extension Store {
                     for row in rows {
                         let names = row.columns.filter { $0 != "id" && targetColumns.contains($0) }
                         var values = names.map { row.value($0) }
+                        if hasID { lastID = row["id"] }
                         if let parent, let index = names.firstIndex(of: parent.column), case .integer(let old) = values[index] {
+                            // An orphan row (written with foreign keys off) has nothing to hang from.
                             guard let new = idMaps[parent.table]?[old] else { continue }
                             values[index] = .integer(new)
                         }

@@ -13,7 +13,7 @@ extension Store {
                 """).map { row in
                 CustomerOverview(slug: row["slug"], name: row["name"], lastSyncedAt: row["last_synced_at"], lastResult: row["last_result"],
                                  workflows: row["workflows"], tasks: row["tasks"])
-            }
+            }.sorted { $0.slug < $1.slug } // byte order on both engines, whatever PostgreSQL's collation
         }
     }
 

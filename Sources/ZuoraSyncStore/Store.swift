@@ -148,7 +148,8 @@ public final class Store: Sendable {
 
     /// Every customer slug in the store, sorted.
     public func customerSlugs() throws -> [String] {
-        try read { db in try db.column(String.self, "SELECT slug FROM customers ORDER BY slug") }
+        // Sorted here: PostgreSQL's collation may order '-' and '_' differently from SQLite's bytes.
+        try read { db in try db.column(String.self, "SELECT slug FROM customers") }.sorted()
     }
 
     /// Last sync time and result by customer slug.

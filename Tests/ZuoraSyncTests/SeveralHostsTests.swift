@@ -93,8 +93,15 @@ struct SeveralHostsTests {
         let doomed = try RunningCommand(["work", "--stop-when-empty", "--lease-seconds", "2", "--customers", customers, "--data-dir", dataDirectory("host-a")],
                                         in: TestWorkspace.repositoryRoot)
         let store = try Store(postgres: location, environment: [:])
+        // The customer's lock only (a starting process briefly holds the migration's lock too).
         func advisoryLocks() throws -> Int {
-            try store.database.read { try $0.scalar(Int.self, "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())") } ?? 0
+            try store.database.read {
+                try $0.scalar(Int.self, """
+                    SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1
+                      AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                      AND ((classid::bigint << 32) | objid::bigint) = hashtextextended('zuora-sync:customer:globex', 0)
+                    """)
+            } ?? 0
         }
         // Kill it once it holds the customer's lock (the run then takes seconds: 300 ms per request).
         var held = 0

@@ -190,7 +190,15 @@ import Testing
         } catch {
             #expect(!"\(error)".contains("hunter2"))
         }
-        #expect(throws: ConfigurationError.self) { try StoreLocation.parse("postgresql://u@db/z?password=hunter2", origin: "--store") }
+        for url in ["postgresql://u@db/z?password=hunter2", "postgresql://u:hun@ter2@db/z", "postgresql://u@db/z?sslmode=require&password=hunter2"] {
+            do {
+                _ = try StoreLocation.parse(url, origin: "--store")
+                Issue.record("accepted \(url)")
+            } catch {
+                #expect(error is ConfigurationError)
+                #expect(!"\(error)".contains("hunter2") && !"\(error)".contains("ter2"), "\(error)")
+            }
+        }
         #expect(throws: ConfigurationError.self) { try StoreLocation.parse("postgresql://u@db:5432/", origin: "--store") }
         #expect(throws: ConfigurationError.self) { try StoreLocation.parse("mysql://u@db/z", origin: "--store") }
         let location = try StoreLocation.parse("postgresql://u@db.example:6543/zuora?sslmode=require", origin: "--store")

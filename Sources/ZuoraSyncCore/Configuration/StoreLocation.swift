@@ -33,10 +33,13 @@ public enum StoreLocation: Sendable, Equatable, CustomStringConvertible {
 
     /// A URL with any userinfo password removed, for messages about a URL that was refused.
     static func redactedURL(_ text: String) -> String {
-        guard let at = text.firstIndex(of: "@"), let scheme = text.range(of: "://"), scheme.upperBound < at else { return text }
-        let userinfo = text[scheme.upperBound..<at]
-        let user = userinfo.split(separator: ":", maxSplits: 1).first.map(String.init) ?? ""
-        return text[..<scheme.upperBound] + user + text[at...]
+        // No query (it may carry `password=`); userinfo up to the last '@' before the path.
+        let withoutQuery = String(text.prefix { $0 != "?" })
+        guard let scheme = withoutQuery.range(of: "://") else { return withoutQuery }
+        let authorityEnd = withoutQuery[scheme.upperBound...].firstIndex(of: "/") ?? withoutQuery.endIndex
+        guard let at = withoutQuery[scheme.upperBound..<authorityEnd].lastIndex(of: "@") else { return withoutQuery }
+        let user = withoutQuery[scheme.upperBound..<at].split(separator: ":", maxSplits: 1).first.map(String.init) ?? ""
+        return withoutQuery[..<scheme.upperBound] + user + withoutQuery[at...]
     }
 }
 
@@ -56,7 +59,7 @@ public struct PostgresLocation: Sendable, Equatable {
             throw ConfigurationError(file: origin, message: "cannot read the PostgreSQL URL '\(StoreLocation.redactedURL(url))'; write postgresql://user@host:port/database?sslmode=prefer.")
         }
         if components.password != nil || (components.queryItems ?? []).contains(where: { $0.name.lowercased() == "password" }) {
-            throw ConfigurationError(file: origin, message: "the PostgreSQL URL '\(StoreLocation.redactedURL(url).replacingOccurrences(of: "password=", with: "password-removed="))' carries a password; remove it and use PGPASSWORD, ~/.pgpass or `password_env:` instead (command lines and YAML files are read by others).")
+            throw ConfigurationError(file: origin, message: "the PostgreSQL URL '\(StoreLocation.redactedURL(url))' carries a password; remove it and use PGPASSWORD, ~/.pgpass or `password_env:` instead (command lines and YAML files are read by others).")
         }
         let database = String(components.path.drop { $0 == "/" })
         guard !database.isEmpty else {

@@ -14,11 +14,14 @@ final class PostgresAdvisoryLock: HeldLock, Sendable {
 
     func release() {
         // Closing the session releases its advisory locks.
-        _ = connection.withLock { held in
+        let taken = connection.withLock { held in
             let taken = held
             held = nil
             return taken
         }
+        // Unlock explicitly: closing the connection frees the lock only once the server notices,
+        // and the next job of this customer may start right away.
+        _ = try? taken?.connection.run("SELECT pg_advisory_unlock_all()", [])
     }
 
     deinit { release() }

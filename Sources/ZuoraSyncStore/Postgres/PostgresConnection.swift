@@ -13,8 +13,9 @@ final class PostgresConnection {
 
     init(location: PostgresLocation, environment: [String: String]) throws {
         self.location = location
-        var keywords = ["dbname", "application_name", "connect_timeout", "options"]
-        var values = [location.url, "zuora-sync pid \(getpid()) on \(ProcessEnvironment.hostName())", "10", "-c TimeZone=UTC -c DateStyle=ISO -c client_min_messages=warning"]
+        // Defaults before the URL (its own settings win), UTF-8 after it (the store's text is UTF-8).
+        var keywords = ["application_name", "connect_timeout", "dbname", "client_encoding"]
+        var values = ["zuora-sync pid \(getpid()) on \(ProcessEnvironment.hostName())", "10", location.url, "UTF8"]
         var secrets: [String] = []
         if let name = location.passwordEnv {
             guard let password = environment[name], !password.isEmpty else {
@@ -36,6 +37,8 @@ final class PostgresConnection {
             throw StoreError("cannot connect to the PostgreSQL store \(location.displayURL): \(redact(message, secrets: secrets)). Check that the server runs and accepts connections, the URL, and the password (PGPASSWORD, ~/.pgpass or password_env).", isRetryable: true)
         }
         handle = connection
+        // Timestamps read back in UTC ISO form, whatever the server's or the URL's settings.
+        try script("SET TimeZone = 'UTC'; SET DateStyle = 'ISO'; SET client_min_messages = warning")
     }
 
     deinit { PQfinish(handle) }
@@ -87,7 +90,9 @@ final class PostgresConnection {
             ?? String(cString: PQerrorMessage(handle)).trimmingCharacters(in: .whitespacesAndNewlines)
         if message.isEmpty { message = "no reply" }
         let lost = PQstatus(handle) != CONNECTION_OK || state.hasPrefix("08") || state.hasPrefix("57P")
-        let retryable = lost || state == "40001" || state == "40P01" || state == "55P03"
+        // Lost connections, serialization failures, deadlocks, lock and statement timeouts, a
+        // read-only server (fail-over to a standby), too many connections or out of resources.
+        let retryable = lost || ["40001", "40P01", "55P03", "57014", "25006"].contains(state) || state.hasPrefix("53")
         let what = lost ? "the connection to the PostgreSQL store \(location.displayURL) was lost (\(redact(message, secrets: secrets))); the server may have restarted — try again"
             : "PostgreSQL store \(location.displayURL): \(redact(message, secrets: secrets))\(state.isEmpty ? "" : " [SQLSTATE \(state)]")"
         throw StoreError(what, isRetryable: retryable, sqlState: state, isConnectionLost: lost)

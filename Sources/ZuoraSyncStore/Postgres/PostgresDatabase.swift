@@ -35,7 +35,12 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
             giveBack(connection)
             return value
         } catch {
-            giveBack(connection)
+            if let error = error as? StoreError, error.isConnectionLost {
+                // The server went away (restart): its other idle connections are dead too.
+                idle.withLock { $0.removeAll() }
+            } else {
+                giveBack(connection)
+            }
             throw error
         }
     }
@@ -62,13 +67,29 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
     }
 
     public func write<T>(_ body: (any SQLSession) throws -> T) throws -> T {
-        try withConnection { connection in
-            try transaction(connection, begin: "BEGIN") { try body(PostgresSession(connection: connection)) }
+        do {
+            return try writeOnce(body)
+        } catch is BeginFailed {
+            // Nothing but BEGIN was sent (a pooled connection the server had dropped): safe to
+            // try once more, on a new connection.
+            idle.withLock { $0.removeAll() }
+            do { return try writeOnce(body) } catch let again as BeginFailed { throw again.error }
         }
     }
 
-    private func transaction<T>(_ connection: PostgresConnection, begin: String, _ body: () throws -> T) throws -> T {
-        try connection.script(begin)
+    private func writeOnce<T>(_ body: (any SQLSession) throws -> T) throws -> T {
+        try withConnection { connection in
+            do { try connection.script("BEGIN") } catch let error as StoreError where error.isConnectionLost { throw BeginFailed(error: error) }
+            return try transaction(connection, begin: nil) { try body(PostgresSession(connection: connection)) }
+        }
+    }
+
+    private struct BeginFailed: Error {
+        let error: StoreError
+    }
+
+    private func transaction<T>(_ connection: PostgresConnection, begin: String?, _ body: () throws -> T) throws -> T {
+        if let begin { try connection.script(begin) }
         do {
             let value = try body()
             try connection.script("COMMIT")

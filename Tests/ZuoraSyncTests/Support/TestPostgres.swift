@@ -22,7 +22,15 @@ enum TestPostgres {
         let script = TestWorkspace.repositoryRoot.appendingPathComponent("scripts/postgres-test-server.sh").path
         // The script writes its answer to a file: the server it starts must not hold a pipe of ours.
         let answer = FileManager.default.temporaryDirectory.appendingPathComponent("zuora-sync-pg-\(getpid()).txt")
-        guard (try? Self.shell(["bash", script, "start", answer.path])) != nil,
+        do {
+            try Self.shell(["bash", script, "start", answer.path])
+        } catch {
+            // Exit 3: no server binaries on this machine, the one case the tests may skip.
+            if "\(error)".hasSuffix("status 768") { return nil }
+            startFailure.withLock { $0 = "the PostgreSQL test server did not start: \(error); see scripts/postgres-test-server.sh" }
+            return nil
+        }
+        guard
               let output = try? String(contentsOf: answer, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines),
               let space = output.firstIndex(of: " ") else { return nil }
         try? FileManager.default.removeItem(at: answer)
@@ -38,13 +46,16 @@ enum TestPostgres {
     }()
 
     static let startedDirectory = Mutex<String?>(nil)
+    /// Set when server binaries exist but the server failed to start: the tests then fail, saying so.
+    static let startFailure = Mutex<String?>(nil)
 
-    static var isAvailable: Bool { server != nil }
+    /// True when the tests can run on PostgreSQL, or must fail because a present server did not start.
+    static var isAvailable: Bool { server != nil || startFailure.withLock({ $0 }) != nil }
     static let skipReason: Comment = "no PostgreSQL server binaries on this machine (apt-get install -y postgresql); `make test` starts one"
 
     /// A new, empty database on the test server, for one test.
     static func freshDatabase() throws -> PostgresLocation {
-        guard let server else { throw StoreError("no PostgreSQL test server", isRetryable: false) }
+        guard let server else { throw StoreError(startFailure.withLock { $0 } ?? "no PostgreSQL test server", isRetryable: false) }
         let admin = try PostgresDatabase(location: try PostgresLocation(url: server.url, passwordEnv: nil, origin: "test"), environment: [:])
         let name = "zs_" + RandomSource.system.hex(digits: 16)
         try admin.executeOutsideTransaction("CREATE DATABASE \(name)")
