@@ -209,15 +209,21 @@ public final class Store: Sendable {
                     """, customerSlug)
                     .map { StoredExport(zuoraID: $0["zuora_id"], text: $0["export"], sha256: $0["export_sha256"]) }
             }
-            // Only the rows asked for: a few exports of a large tenant are not read all at once.
-            return try zuoraIDs.sorted().compactMap { id in
-                try db.query("""
+            // Only the rows asked for, 200 ids a query: a few exports of a large tenant are not read
+            // all at once, and a round trip serves 200 of them.
+            let ids = zuoraIDs.sorted()
+            var found: [StoredExport] = []
+            for start in stride(from: 0, to: ids.count, by: 200) {
+                let chunk = ids[start..<min(start + 200, ids.count)]
+                let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+                found += try db.query("""
                     SELECT w.zuora_id, w.export, w.export_sha256 FROM workflows w JOIN customers c ON c.id = w.customer_id
-                    WHERE c.slug = ? AND w.zuora_id = ? AND w.export IS NOT NULL
-                    """, customerSlug, id).first.map {
+                    WHERE c.slug = ? AND w.zuora_id IN (\(placeholders)) AND w.export IS NOT NULL ORDER BY w.zuora_id
+                    """, [customerSlug.sqlValue] + chunk.map(\.sqlValue)).map {
                     StoredExport(zuoraID: $0["zuora_id"], text: $0["export"], sha256: $0["export_sha256"])
                 }
             }
+            return found
         }
     }
 
@@ -340,14 +346,35 @@ public final class Store: Sendable {
 
     /// Replaces the tasks and linkages of several workflows in one transaction.
     public func replaceTasks(customerSlug: String, batch: [(zuoraID: Int64, extraction: TaskExtraction)]) throws {
+        guard !batch.isEmpty else { return }
         try write { db in
-            for (zuoraID, extraction) in batch {
-                guard let rowID = try db.scalar(Int64.self, """
-                    SELECT w.id FROM workflows w JOIN customers c ON c.id = w.customer_id WHERE c.slug = ? AND w.zuora_id = ?
-                    """, customerSlug, zuoraID) else { continue }
-                CrashPoints.hit()
-                try Self.replaceTasks(rowID: rowID, extraction: extraction, db)
+            // A few statements for the whole batch (round trips count on PostgreSQL): the rows'
+            // ids, then one update and two deletes, then multi-row inserts.
+            var rowIDs: [Int64: Int64] = [:]
+            let ids = batch.map(\.zuoraID)
+            for start in stride(from: 0, to: ids.count, by: 200) {
+                let chunk = ids[start..<min(start + 200, ids.count)]
+                for row in try db.query("""
+                    SELECT w.zuora_id, w.id FROM workflows w JOIN customers c ON c.id = w.customer_id
+                    WHERE c.slug = ? AND w.zuora_id IN (\(Array(repeating: "?", count: chunk.count).joined(separator: ", ")))
+                    """, [customerSlug.sqlValue] + chunk.map(\.sqlValue)) {
+                    rowIDs[row["zuora_id"]] = row["id"]
+                }
             }
+            var seen = Set<Int64>()
+            let latest = batch.reversed().filter { seen.insert($0.zuoraID).inserted }.reversed()
+            let found = latest.compactMap { item in rowIDs[item.zuoraID].map { (rowID: $0, extraction: item.extraction) } }
+            for _ in found { CrashPoints.hit() }
+            let rows = found.map(\.rowID)
+            for start in stride(from: 0, to: rows.count, by: 200) {
+                let chunk = Array(rows[start..<min(start + 200, rows.count)])
+                let list = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+                let values = chunk.map(\.sqlValue)
+                try db.execute("UPDATE workflows SET tasks_export_sha256 = export_sha256 WHERE id IN (\(list))", values)
+                try db.execute("DELETE FROM tasks WHERE workflow_id IN (\(list))", values)
+                try db.execute("DELETE FROM linkages WHERE workflow_id IN (\(list))", values)
+            }
+            try Self.insertTasks(found, db)
         }
         CrashPoints.hit()
     }
@@ -356,13 +383,18 @@ public final class Store: Sendable {
         try db.execute("UPDATE workflows SET tasks_export_sha256 = export_sha256 WHERE id = ?", rowID)
         try db.execute("DELETE FROM tasks WHERE workflow_id = ?", rowID)
         try db.execute("DELETE FROM linkages WHERE workflow_id = ?", rowID)
-        // Several rows per statement: one round trip per 50 rows on PostgreSQL.
+        try insertTasks([(rowID, extraction)], db)
+    }
+
+    /// Inserts the tasks and linkages of several workflows, 50 task rows (100 linkage rows) a statement.
+    static func insertTasks(_ workflows: [(rowID: Int64, extraction: TaskExtraction)], _ db: any SQLSession) throws {
         let taskColumns = 16
-        for chunk in stride(from: 0, to: extraction.tasks.count, by: 50) {
-            let tasks = extraction.tasks[chunk..<min(chunk + 50, extraction.tasks.count)]
+        let tasks = workflows.flatMap { workflow in workflow.extraction.tasks.map { (workflow.rowID, $0) } }
+        for chunk in stride(from: 0, to: tasks.count, by: 50) {
+            let slice = tasks[chunk..<min(chunk + 50, tasks.count)]
             var values: [SQLValue] = []
-            values.reserveCapacity(tasks.count * taskColumns)
-            for task in tasks {
+            values.reserveCapacity(slice.count * taskColumns)
+            for (rowID, task) in slice {
                 values += [
                     rowID.sqlValue, task.zuoraTaskID.sqlValue, task.parentTaskID.sqlValue, task.name.sqlValue, task.actionType.sqlValue,
                     task.callType.sqlValue, task.object.sqlValue, task.objectID.sqlValue, task.priority.sqlValue,
@@ -373,19 +405,20 @@ public final class Store: Sendable {
             try db.execute("""
                 INSERT INTO tasks (workflow_id, zuora_task_id, parent_task_id, name, action_type, call_type, object, object_id,
                     priority, concurrent_limit, tags, parameters, assignment, css, zuora_org_id, subprocess_id)
-                VALUES \(Self.placeholders(rows: tasks.count, columns: taskColumns))
+                VALUES \(Self.placeholders(rows: slice.count, columns: taskColumns))
                 """, values)
         }
-        for chunk in stride(from: 0, to: extraction.linkages.count, by: 100) {
-            let linkages = extraction.linkages[chunk..<min(chunk + 100, extraction.linkages.count)]
+        let linkages = workflows.flatMap { workflow in workflow.extraction.linkages.map { (workflow.rowID, $0) } }
+        for chunk in stride(from: 0, to: linkages.count, by: 100) {
+            let slice = linkages[chunk..<min(chunk + 100, linkages.count)]
             var values: [SQLValue] = []
-            for linkage in linkages {
+            for (rowID, linkage) in slice {
                 values += [rowID.sqlValue, linkage.linkageType.sqlValue, linkage.sourceWorkflowID.sqlValue,
                            linkage.sourceTaskID.sqlValue, linkage.targetTaskID.sqlValue]
             }
             try db.execute("""
                 INSERT INTO linkages (workflow_id, linkage_type, source_workflow_id, source_task_id, target_task_id)
-                VALUES \(Self.placeholders(rows: linkages.count, columns: 5))
+                VALUES \(Self.placeholders(rows: slice.count, columns: 5))
                 """, values)
         }
     }
