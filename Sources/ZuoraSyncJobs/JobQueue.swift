@@ -67,11 +67,8 @@ public struct JobQueue: JobQueueing {
         defer { flock(lockFD, LOCK_UN) }
         let pending = jobs(in: .waiting) + jobs(in: .running)
         if pending.contains(where: { $0.customer == customer && $0.pipelinePath == pipelinePath }) { return nil }
-        let id = DataDirectory.newRunID(at: now) + "-" + customer
-        let job = Job(id: id, pipelinePath: pipelinePath, customer: customer, state: .waiting, attempts: 0,
-                      maxAttempts: settings.maxAttempts, retryDelays: settings.retryDelays, runID: nil, lastError: nil,
-                      isRetryable: nil, createdAt: now, updatedAt: now, notBefore: now, attemptStartedAt: [], lease: nil)
-        try CanonicalJSON.write(job, to: file(id, .waiting))
+        let job = Job.queued(pipelinePath: pipelinePath, customer: customer, settings: settings, now: now)
+        try CanonicalJSON.write(job, to: file(job.id, .waiting))
         return job
     }
 
@@ -80,12 +77,7 @@ public struct JobQueue: JobQueueing {
         try prepare()
         for job in jobs(in: .waiting) where job.notBefore <= now {
             guard rename(file(job.id, .waiting).path, file(job.id, .running).path) == 0 else { continue } // another worker won
-            var claimed = job
-            claimed.state = .running
-            claimed.attempts += 1
-            claimed.attemptStartedAt.append(now)
-            claimed.updatedAt = now
-            claimed.lease = owner
+            let claimed = job.claimed(by: owner, now: now)
             try CanonicalJSON.write(claimed, to: file(job.id, .running))
             return claimed
         }
@@ -116,12 +108,7 @@ public struct JobQueue: JobQueueing {
             // Claim the recovery itself by rename, so two recovering workers do not both move it.
             let limbo = file(job.id, .running).appendingPathExtension("recovering")
             guard rename(file(job.id, .running).path, limbo.path) == 0 else { continue }
-            var waiting = job
-            waiting.state = .waiting
-            waiting.lastError = "the worker \(job.lease.map { "pid \($0.pid) on \($0.host)" } ?? "") stopped heartbeating; the job was put back to resume its run"
-            waiting.lease = nil
-            waiting.notBefore = now
-            waiting.updatedAt = now
+            let waiting = job.recovered(now: now)
             try CanonicalJSON.write(waiting, to: file(job.id, .waiting))
             try? FileManager.default.removeItem(at: limbo)
             recovered.append(waiting)
@@ -134,11 +121,7 @@ public struct JobQueue: JobQueueing {
         guard FileManager.default.fileExists(atPath: file(id, .failed).path) else {
             throw FileError(path: file(id, .failed).path, message: "no failed job '\(id)'; see `zuora-sync jobs --state failed`.", isUsageError: true)
         }
-        var job = try CanonicalJSON.readVersioned(Job.self, from: file(id, .failed))
-        job.state = .waiting
-        job.attempts = 0
-        job.notBefore = now
-        job.updatedAt = now
+        let job = try CanonicalJSON.readVersioned(Job.self, from: file(id, .failed)).retried(now: now)
         try move(job, from: .failed)
         return job
     }

@@ -38,13 +38,6 @@ extension JobQueueing {
 
     public func jobs(in state: Job.State? = nil) -> [Job] { listing(in: state).items }
     public func listing() -> StateListing<Job> { listing(in: nil) }
-
-    /// The queue that goes with a store: PostgreSQL's own table for a PostgreSQL store, the
-    /// data directory's `jobs/` otherwise.
-    public static func forStore(_ store: Store?, dataDirectory: DataDirectory) -> any JobQueueing {
-        if let store, store.dialect == .postgresql { return PostgresJobQueue(store: store) }
-        return JobQueue(dataDirectory: dataDirectory)
-    }
 }
 
 /// Picks the queue for a store location without opening an SQLite file (the file queue needs no store).

@@ -56,19 +56,8 @@ public struct PostgresJobQueue: JobQueueing {
     }
 
     public func enqueue(pipelinePath: String, customer: String, settings: JobSettings, now: Date) throws -> Job? {
-        let id = DataDirectory.newRunID(at: now) + "-" + customer
-        let job = Job(id: id, pipelinePath: pipelinePath, customer: customer, state: .waiting, attempts: 0,
-                      maxAttempts: settings.maxAttempts, retryDelays: settings.retryDelays, runID: nil, lastError: nil,
-                      isRetryable: nil, createdAt: now, updatedAt: now, notBefore: now, attemptStartedAt: [], lease: nil)
-        // The partial unique index on (pipeline_path, customer) for waiting and running jobs makes
-        // "queue it unless already queued" one atomic statement, whichever host asks.
-        let inserted = try store.database.write { db in
-            try db.query("""
-                INSERT INTO jobs (\(Self.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, \(Self.leaseEnd), ?)
-                ON CONFLICT (pipeline_path, customer) WHERE state IN ('waiting', 'running') DO NOTHING RETURNING id
-                """, try values(job))
-        }
-        return inserted.isEmpty ? nil : job
+        let job = Job.queued(pipelinePath: pipelinePath, customer: customer, settings: settings, now: now)
+        return try store.database.write { db in try insertUnlessPending(job, db) } ? job : nil
     }
 
     public func enqueueSlot(pipelinePath: String, slot: Date, by owner: String, customers: [String], settings: JobSettings, now: Date) throws -> [Job] {
@@ -79,19 +68,19 @@ public struct PostgresJobQueue: JobQueueing {
                 INSERT INTO schedule_slots (pipeline_path, slot, claimed_by) VALUES (?, ?, ?)
                 ON CONFLICT (pipeline_path, slot) DO NOTHING RETURNING slot
                 """, pipelinePath, Timestamp.format(slot), owner).isEmpty else { return [] }
-            var jobs: [Job] = []
-            for customer in customers {
-                let job = Job(id: DataDirectory.newRunID(at: now) + "-" + customer, pipelinePath: pipelinePath, customer: customer, state: .waiting,
-                              attempts: 0, maxAttempts: settings.maxAttempts, retryDelays: settings.retryDelays, runID: nil, lastError: nil,
-                              isRetryable: nil, createdAt: now, updatedAt: now, notBefore: now, attemptStartedAt: [], lease: nil)
-                let inserted = try db.query("""
-                    INSERT INTO jobs (\(Self.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, \(Self.leaseEnd), ?)
-                    ON CONFLICT (pipeline_path, customer) WHERE state IN ('waiting', 'running') DO NOTHING RETURNING id
-                    """, try values(job))
-                if !inserted.isEmpty { jobs.append(job) }
-            }
-            return jobs
+            return try customers.map { Job.queued(pipelinePath: pipelinePath, customer: $0, settings: settings, now: now) }
+                .filter { try insertUnlessPending($0, db) }
         }
+    }
+
+    /// Inserts a job unless one for the same pipeline and customer is waiting or running: the
+    /// partial unique index on (pipeline_path, customer) makes that one atomic statement,
+    /// whichever host asks. Returns whether it was inserted.
+    private func insertUnlessPending(_ job: Job, _ db: any SQLSession) throws -> Bool {
+        try !db.query("""
+            INSERT INTO jobs (\(Self.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, \(Self.leaseEnd), ?)
+            ON CONFLICT (pipeline_path, customer) WHERE state IN ('waiting', 'running') DO NOTHING RETURNING id
+            """, try values(job)).isEmpty
     }
 
     public func claim(owner: Job.Lease, now: Date) throws -> Job? {
@@ -100,12 +89,7 @@ public struct PostgresJobQueue: JobQueueing {
                 SELECT id, body FROM jobs WHERE state = 'waiting' AND not_before <= ?
                 ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED
                 """, Timestamp.format(now)).first else { return nil }
-            var claimed = try decode(row)
-            claimed.state = .running
-            claimed.attempts += 1
-            claimed.attemptStartedAt.append(now)
-            claimed.updatedAt = now
-            claimed.lease = owner
+            let claimed = try decode(row).claimed(by: owner, now: now)
             try write(claimed, db)
             return claimed
         }
@@ -152,12 +136,7 @@ public struct PostgresJobQueue: JobQueueing {
                 """, grace)
             return try rows.map { row in
                 let job = try decode(row)
-                var waiting = job
-                waiting.state = .waiting
-                waiting.lastError = "the worker \(job.lease.map { "pid \($0.pid) on \($0.host)" } ?? "") stopped heartbeating; the job was put back to resume its run"
-                waiting.lease = nil
-                waiting.notBefore = now
-                waiting.updatedAt = now
+                let waiting = job.recovered(now: now)
                 try write(waiting, db)
                 return waiting
             }
@@ -165,13 +144,10 @@ public struct PostgresJobQueue: JobQueueing {
     }
 
     public func retry(_ id: String, now: Date) throws -> Job {
-        guard var job = try find(id), job.state == .failed else {
+        guard let failed = try find(id), failed.state == .failed else {
             throw FileError(path: location, message: "no failed job '\(id)'; see `zuora-sync jobs --state failed`.", isUsageError: true)
         }
-        job.state = .waiting
-        job.attempts = 0
-        job.notBefore = now
-        job.updatedAt = now
+        let job = failed.retried(now: now)
         try move(job, from: .failed)
         return job
     }

@@ -121,12 +121,6 @@ public final class Store: Sendable {
         }
     }
 
-    /// Opens `url` if the file exists, else an empty in-memory copy; for dry runs, which must not
-    /// create files outside their run directory.
-    public static func openForReading(url: URL) throws -> Store {
-        FileManager.default.fileExists(atPath: url.path) ? try Store(url: url) : try Store()
-    }
-
     func read<T>(_ body: (any SQLSession) throws -> T) throws -> T { try database.read(body) }
     func write<T>(_ body: (any SQLSession) throws -> T) throws -> T { try database.write(body) }
 
@@ -377,13 +371,6 @@ public final class Store: Sendable {
             try Self.insertTasks(found, db)
         }
         CrashPoints.hit()
-    }
-
-    static func replaceTasks(rowID: Int64, extraction: TaskExtraction, _ db: any SQLSession) throws {
-        try db.execute("UPDATE workflows SET tasks_export_sha256 = export_sha256 WHERE id = ?", rowID)
-        try db.execute("DELETE FROM tasks WHERE workflow_id = ?", rowID)
-        try db.execute("DELETE FROM linkages WHERE workflow_id = ?", rowID)
-        try insertTasks([(rowID, extraction)], db)
     }
 
     /// Inserts the tasks and linkages of several workflows, 50 task rows (100 linkage rows) a statement.

@@ -42,7 +42,7 @@ struct JobsCommand: ParsableCommand {
         @Argument var id: String
 
         func run() throws {
-            guard let job = try try global.jobQueue().find(id) else {
+            guard let job = try global.jobQueue().find(id) else {
                 throw ExitCodes.fail(ValidationError("No job '\(id)'; see `zuora-sync jobs`."))
             }
             FileHandle.standardOutput.write(try CanonicalJSON.encode(job))
@@ -74,7 +74,7 @@ struct JobsCommand: ParsableCommand {
         @Argument var id: String
 
         func run() throws {
-            do { try try global.jobQueue().forget(id) } catch { throw ExitCodes.fail(error) }
+            do { try global.jobQueue().forget(id) } catch { throw ExitCodes.fail(error) }
             print("forgot \(id)")
         }
     }
@@ -86,7 +86,7 @@ struct JobsCommand: ParsableCommand {
 
         func run() throws {
             guard let seconds = DurationText.seconds(olderThan) else { throw ValidationError("--older-than takes 7d, 12h, 30m or 90s.") }
-            print("Pruned \(try try global.jobQueue().prune(olderThan: SystemClock().now().addingTimeInterval(-seconds))) job(s).")
+            print("Pruned \(try global.jobQueue().prune(olderThan: SystemClock().now().addingTimeInterval(-seconds))) job(s).")
         }
     }
 }

@@ -134,6 +134,43 @@ struct SeveralHostsTests {
         #expect(try store.exportHashes(customerSlug: "globex") == expected["globex"]!.hashes)
     }
 
+    /// The store commands through the binary: an SQLite installation copied to PostgreSQL holds
+    /// the same rows, and a host with an empty data directory rebuilds the snapshots from it.
+    @Test func storeCopyCheckAndSnapshotsRebuildThroughTheCommandLine() async throws {
+        try workspace.writeCustomers()
+        let run = try await workspace.zuoraSync(["run", "--all", "--quiet", "--pipeline", TestWorkspace.pipelinePath])
+        #expect(run.exitCode == 0, "\(run.stderr)")
+        let target = try TestPostgres.freshDatabase().url
+        let copy = try await workspace.zuoraSync(["store", "copy", "--from", "sqlite", "--to", target])
+        #expect(copy.exitCode == 0, "\(copy.stderr)")
+        #expect(copy.stdout.contains("every row compared equal"))
+        let sqliteDump = try await workspace.zuoraSync(["store", "check", "--dump"])
+        let postgresDump = try await workspace.zuoraSync(["store", "check", "--dump", "--store", target])
+        #expect(sqliteDump.exitCode == 0 && postgresDump.exitCode == 0)
+        #expect(!sqliteDump.stdout.isEmpty && postgresDump.stdout == sqliteDump.stdout)
+        let check = try await workspace.zuoraSync(["store", "check", "--store", target])
+        #expect(check.stdout.contains("schema:  \(PostgresSchema.currentVersion)") && check.stdout.contains("workflows"), "\(check.stdout)")
+        let again = try await workspace.zuoraSync(["store", "copy", "--from", "sqlite", "--to", target])
+        #expect(again.exitCode != 0 && again.stderr.contains("not empty"), "a second copy into a full store is refused")
+
+        let newHost = dataDirectory("new-host")
+        let rebuild = try await CommandLineRunner.run(["snapshots", "rebuild", "--store", target, "--data-dir", newHost,
+                                                       "--customers", workspace.root.appendingPathComponent("customers.yaml").path],
+                                                      in: workspace.root)
+        #expect(rebuild.exitCode == 0, "\(rebuild.stderr)")
+        for customer in ["globex", "initech"] {
+            let original = workspace.data.root.appendingPathComponent("snapshots/\(customer)")
+            let rebuilt = URL(fileURLWithPath: newHost).appendingPathComponent("snapshots/\(customer)")
+            let names = try FileManager.default.contentsOfDirectory(atPath: original.path).sorted()
+            #expect(try FileManager.default.contentsOfDirectory(atPath: rebuilt.path).sorted() == names)
+            for name in names where name.hasSuffix(".json") {
+                #expect(try Data(contentsOf: rebuilt.appendingPathComponent(name)) == Data(contentsOf: original.appendingPathComponent(name)), "\(customer)/\(name)")
+            }
+        }
+        let objects = try FileManager.default.subpathsOfDirectory(atPath: newHost + "/objects").filter { $0.hasSuffix(".json") }
+        #expect(objects.count == (try workspace.store.allExportHashes()).count)
+    }
+
     @Test func twoSchedulersOnTwoHostsEnqueueASlotOnce() async throws {
         let store = try TestPostgres.freshStore()
         let clock = ManualClock(Date(timeIntervalSince1970: 1_800_000_000 - 1_800_000_000.truncatingRemainder(dividingBy: 3600) + 30))

@@ -69,13 +69,6 @@ enum TestPostgres {
         try Store(postgres: try freshDatabase(), environment: [:])
     }
 
-    /// Stops and starts the server again (same port, same data): the "database restarted" tests.
-    static func restartServer() throws {
-        guard let directory = server?.directory else { throw StoreError("the test server's directory is unknown", isRetryable: false) }
-        let script = TestWorkspace.repositoryRoot.appendingPathComponent("scripts/postgres-test-server.sh").path
-        try shell(["bash", script, "restart", directory])
-    }
-
     /// Runs a command and waits with waitpid (Foundation's Process can miss the exit of a child
     /// started while a static initialiser runs); stdout and stderr go to /dev/null.
     static func shell(_ arguments: [String]) throws {
