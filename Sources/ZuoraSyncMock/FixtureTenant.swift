@@ -30,6 +30,6 @@ public struct FixtureTenant: Sendable {
     }
 
     public func exportData(id: Int64) -> Data? {
-        try? Data(contentsOf: directory.appendingPathComponent("exports").appendingPathComponent("\(id).json"))
+        try? Data(contentsOf: URL(fileURLWithPath: "\(directory.path)/exports/\(id).json", isDirectory: false))
     }
 }

@@ -62,18 +62,35 @@ public final class MockZuora: Sendable {
         var inFlightByTenant: [String: Int] = [:]
         var endpointNumbers: [FaultPlan.Endpoint: Int] = [:]
         var listings: [String: (stamp: String, items: [JSONValue], ids: Set<Int64>)] = [:]
+        var tenants: [String: (stamp: String, tenant: FixtureTenant)] = [:]
     }
 
     /// The tenant's list items, parsed once per version of `workflows.json` (size + mtime).
     private func listing(_ tenant: FixtureTenant, name: String) throws -> (items: [JSONValue], ids: Set<Int64>) {
-        let url = tenant.directory.appendingPathComponent("workflows.json")
-        let attributes = try FileManager.default.attributesOfItem(atPath: url.path)
-        let stamp = "\(attributes[.size] ?? 0)-\((attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)"
+        let stamp = try Self.stamp(tenant.directory.path + "/workflows.json")
         if let cached = state.withLock({ $0.listings[name] }), cached.stamp == stamp { return (cached.items, cached.ids) }
         let items = try tenant.listItems()
         let ids = Set(items.compactMap { $0["id"]?.intValue })
         state.withLock { $0.listings[name] = (stamp, items, ids) }
         return (items, ids)
+    }
+
+    /// Identifies one version of a fixture file (inode, size, modification time in ns), read with
+    /// `stat`: `FileManager.attributesOfItem` also looks up the owner's name in /etc/passwd.
+    static func stamp(_ path: String) throws -> String {
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw FileError(path: path, message: "cannot read the fixture file (errno \(errno))") }
+        return "\(info.st_ino)-\(info.st_size)-\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
+    }
+
+    /// The tenant's settings, read again only when `tenant.json` changes.
+    private func tenant(_ name: String) throws -> FixtureTenant {
+        let directory = fixtures.appendingPathComponent(name)
+        let stamp = try Self.stamp(directory.path + "/tenant.json")
+        if let cached = state.withLock({ $0.tenants[name] }), cached.stamp == stamp { return cached.tenant }
+        let tenant = try FixtureTenant.load(directory)
+        state.withLock { $0.tenants[name] = (stamp, tenant) }
+        return tenant
     }
 
     /// - Parameter latencyMilliseconds: added to every request, inside the in-flight window the stats count.
@@ -200,7 +217,7 @@ public final class MockZuora: Sendable {
 
     private func route(_ request: MockRequest, endpoint: FaultPlan.Endpoint) -> HTTPResponse {
         guard SafeIdentifier.isValidCustomerID(request.tenant),
-              let tenant = try? FixtureTenant.load(fixtures.appendingPathComponent(request.tenant)) else {
+              let tenant = try? tenant(request.tenant) else {
             return Self.error(404, code: "not_found", title: "no fixture tenant '\(request.tenant)'")
         }
         switch (request.method, endpoint) {

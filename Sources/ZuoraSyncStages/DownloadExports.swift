@@ -50,7 +50,8 @@ public struct DownloadExports: StageKind {
 
     /// Where the export of a workflow lies in a download-exports stage directory.
     public static func exportFile(_ id: Int64, in stageDirectory: URL) -> URL {
-        stageDirectory.appendingPathComponent(exportsFolder, isDirectory: true).appendingPathComponent(SafeIdentifier.workflowFileName(id))
+        // One string join: URL path building was several per cent of a full sync.
+        URL(fileURLWithPath: "\(stageDirectory.path)/\(exportsFolder)/\(SafeIdentifier.workflowFileName(id))", isDirectory: false)
     }
 
     enum Outcome: Sendable {

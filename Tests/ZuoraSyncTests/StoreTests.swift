@@ -28,6 +28,21 @@ struct StoreTests {
         #expect(extraction.linkages.first?.sourceTaskID == nil)
     }
 
+    /// NUL becomes U+FFFD in task columns; two keys that then collide become one, the same one on
+    /// every run, instead of crashing the sync.
+    @Test func nulInTaskColumnsIsReplacedAndCollidingKeysDoNotCrash() throws {
+        let export = try JSONValue.parse(Data(#"""
+            {"workflow": {}, "tasks": [{"id": 1, "name": "a\u0000b",
+              "parameters": {"k\u0000": 1, "k\ufffd": 2, "clean": "x\u0000"}, "tags": ["t\u0000"], "css": {"plain": 1}}]}
+            """#.utf8))
+        let task = try #require(TaskExtractor.extract(from: export).tasks.first)
+        #expect(task.name == "a\u{FFFD}b")
+        // "k\u{FFFD}" sorts after "k\0": its value wins.
+        #expect(task.parameters == #"{"clean":"x\#u{FFFD}","k\#u{FFFD}":2}"#)
+        #expect(task.tags == #"["t\#u{FFFD}"]"#)
+        #expect(task.css == #"{"plain":1}"#)
+    }
+
     @Test(arguments: [
         JSONValue.object(["id": .string("../x"), "name": .string("evil")]),
         JSONValue.object(["id": .int(-3), "name": .string("negative")]),

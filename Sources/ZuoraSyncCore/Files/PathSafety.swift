@@ -31,9 +31,13 @@ public enum PathSafety {
 
     /// Throws when `url` itself is a symbolic link (its directory was checked already).
     public static func checkFile(_ url: URL) throws {
+        try checkFile(path: url.path)
+    }
+
+    public static func checkFile(path: String) throws {
         var info = stat()
-        if lstat(url.path, &info) == 0, (info.st_mode & S_IFMT) == S_IFLNK {
-            throw FileError(path: url.path, message: "is a symbolic link inside the data directory; zuora-sync does not write or delete through links there. Replace it with a real directory or file.")
+        if lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFLNK {
+            throw FileError(path: path, message: "is a symbolic link inside the data directory; zuora-sync does not write or delete through links there. Replace it with a real directory or file.")
         }
     }
 

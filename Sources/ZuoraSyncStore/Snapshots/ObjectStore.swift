@@ -8,19 +8,23 @@ import ZuoraSyncCore
 /// idempotent.
 public struct ObjectStore: Sendable {
     public let root: URL
+    private let rootPath: String
 
     public init(dataDirectory: URL) {
         root = dataDirectory.appendingPathComponent("objects", isDirectory: true)
+        rootPath = root.path
     }
 
     public func url(for sha256: String) -> URL {
-        root.appendingPathComponent(String(sha256.prefix(2))).appendingPathComponent("\(sha256).json")
+        URL(fileURLWithPath: path(for: sha256), isDirectory: false)
     }
+
+    func path(for sha256: String) -> String { "\(rootPath)/\(sha256.prefix(2))/\(sha256).json" }
 
     /// Whether the object is there (a non-empty file: a crash before the flush leaves empty ones).
     public func contains(_ sha256: String) -> Bool {
         var info = stat()
-        return lstat(url(for: sha256).path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG && info.st_size > 0
+        return lstat(path(for: sha256), &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG && info.st_size > 0
     }
 
     /// Adds an object as a hard link to `file`, a whole file the tool wrote and never rewrites in
@@ -28,11 +32,17 @@ public struct ObjectStore: Sendable {
     /// file when a link is impossible. No fsync: call `flush()` before recording anything that names it.
     public func link(_ file: URL, sha256: String) throws {
         guard !contains(sha256) else { return }
-        let target = url(for: sha256)
-        let shard = target.deletingLastPathComponent()
-        try PathSafety.check(target)
-        try FileManager.default.createDirectory(at: shard, withIntermediateDirectories: true)
-        if Foundation.link(file.path, target.path) == 0 || errno == EEXIST { return }
+        let target = path(for: sha256)
+        let shard = root.appendingPathComponent(String(sha256.prefix(2)), isDirectory: true)
+        // The shard is checked for links and created once per run, not per object.
+        try AtomicFile.prepareDirectory(shard)
+        if Foundation.link(file.path, target) == 0 || errno == EEXIST { return }
+        if errno == ENOENT {
+            // The shard was removed since it was checked (gc): check and create it again.
+            AtomicFile.forget(directory: shard)
+            try AtomicFile.prepareDirectory(shard)
+            if Foundation.link(file.path, target) == 0 || errno == EEXIST { return }
+        }
         try put(try String(contentsOf: file, encoding: .utf8), sha256: sha256)
     }
 
@@ -46,6 +56,22 @@ public struct ObjectStore: Sendable {
             AtomicFile.sweepTemporaryFiles(in: shard, recursive: false)
         }
         try AtomicFile.write(Data(text.utf8), to: file, durable: false)
+    }
+
+    /// Writes an object again from `text` (its hash checked), replacing a damaged file of that name.
+    public func replace(_ text: String, sha256: String) throws {
+        let data = Data(text.utf8)
+        guard Digest.sha256Hex(data) == sha256 else {
+            throw FileError(path: path(for: sha256), message: "the store's export does not match its recorded hash; run a --full sync to store it again.")
+        }
+        if contains(sha256), isIntact(sha256) { return }
+        try AtomicFile.write(data, to: url(for: sha256), durable: false)
+    }
+
+    /// Whether the object's bytes still hash to its name.
+    public func isIntact(_ sha256: String) -> Bool {
+        guard let data = try? Data(contentsOf: url(for: sha256)) else { return false }
+        return Digest.sha256Hex(data) == sha256
     }
 
     private static let sweptShards = Mutex<Set<String>>([])
