@@ -42,10 +42,10 @@ public struct ListedWorkflow: Sendable, Codable, Equatable {
 
     /// Whether a listed text held a NUL character (the caller warns).
     public static func hasNUL(_ item: JSONValue) -> Bool {
-        (item["name"]?.stringValue?.contains("\u{0}") ?? false) || (item["description"]?.stringValue?.contains("\u{0}") ?? false)
+        (item["name"]?.stringValue?.containsNUL ?? false) || (item["description"]?.stringValue?.containsNUL ?? false)
     }
 
     static func withoutNUL(_ text: String) -> String {
-        text.contains("\u{0}") ? text.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : text
+        text.replacingNUL
     }
 }

@@ -189,18 +189,25 @@ public struct PipelineRunner: Sendable {
         }
     }
 
-    /// Removes temporary files of killed processes (SIGKILL, power loss): in the newest runs and
-    /// their trash, the customers' snapshots and the small state folders (objects sweep their own
-    /// shards). Old finished runs are left alone.
+    /// Removes temporary files of killed processes (SIGKILL, power loss): in the newest runs that
+    /// did not finish (a killed process leaves its run `running`) and their trash, the customers'
+    /// snapshot folders and the small state folders. Finished runs are left alone (walking their
+    /// thousands of export copies on every run cost more than the rest of an unchanged run);
+    /// objects sweep their own shards, and the snapshot refresh removes every stray name in
+    /// `workflows/`.
     private func sweepTemporaryFiles(_ manifest: RunManifest) {
         let runs = ((try? FileManager.default.contentsOfDirectory(atPath: dataDirectory.runs.path)) ?? []).sorted(by: >).prefix(20)
         for run in Set(runs + [manifest.id]) {
+            if run != manifest.id, let status = try? CanonicalJSON.readVersioned(RunManifest.self, from: dataDirectory.manifest(run)).status,
+               status == .succeeded || status == .failed {
+                continue
+            }
             AtomicFile.sweepTemporaryFiles(in: dataDirectory.run(run), recursive: true)
             AtomicFile.sweepTemporaryFiles(in: dataDirectory.trash.appendingPathComponent(run), recursive: true)
         }
         AtomicFile.sweepTemporaryFiles(in: dataDirectory.runs, recursive: false)
         let snapshots = SnapshotWriter(dataDirectory: dataDirectory.root)
-        for customer in manifest.customers { AtomicFile.sweepTemporaryFiles(in: snapshots.customerDirectory(customer), recursive: true) }
+        for customer in manifest.customers { AtomicFile.sweepTemporaryFiles(in: snapshots.customerDirectory(customer), recursive: false) }
         for folder in ["", "auth", "jobs", "schedule", "snapshot-stats", "snapshots", "locks", "metrics"] {
             AtomicFile.sweepTemporaryFiles(in: dataDirectory.root.appendingPathComponent(folder), recursive: folder == "auth" || folder == "jobs")
         }

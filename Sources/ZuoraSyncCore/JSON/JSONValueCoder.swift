@@ -10,7 +10,9 @@ public enum JSONValueEncoder {
         try box(value, codingPath: [])
     }
 
-    static func box<T: Encodable>(_ value: T, codingPath: [any CodingKey]) throws -> JSONValue {
+    /// `codingPath` is built only for a value that needs an encoder of its own (building it for
+    /// every field cost more than the encoding).
+    static func box<T: Encodable>(_ value: T, codingPath: @autoclosure () -> [any CodingKey]) throws -> JSONValue {
         switch value {
         case let json as JSONValue: return json
         case let date as Date: return .string(Timestamp.format(date))
@@ -24,7 +26,7 @@ public enum JSONValueEncoder {
         case let number as Float: return wholeOrDouble(Double(number))
         case let number as any BinaryInteger: return Int64(exactly: number).map(JSONValue.int) ?? .double(Double(number))
         default:
-            let encoder = ValueEncoder(codingPath: codingPath)
+            let encoder = ValueEncoder(codingPath: codingPath())
             try value.encode(to: encoder)
             return encoder.node?.resolve() ?? .object([:])
         }
@@ -105,6 +107,12 @@ private final class ValueEncoder: Encoder {
         let codingPath: [any CodingKey]
 
         mutating func encodeNil(forKey key: Key) throws { box.items[key.stringValue] = .value(.null) }
+        // The scalars directly, without the generic path's dynamic casts.
+        mutating func encode(_ value: String, forKey key: Key) throws { box.items[key.stringValue] = .value(.string(value)) }
+        mutating func encode(_ value: Bool, forKey key: Key) throws { box.items[key.stringValue] = .value(.bool(value)) }
+        mutating func encode(_ value: Int, forKey key: Key) throws { box.items[key.stringValue] = .value(.int(Int64(value))) }
+        mutating func encode(_ value: Int64, forKey key: Key) throws { box.items[key.stringValue] = .value(.int(value)) }
+        mutating func encode(_ value: Double, forKey key: Key) throws { box.items[key.stringValue] = .value(JSONValueEncoder.wholeOrDouble(value)) }
         mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
             box.items[key.stringValue] = .value(try JSONValueEncoder.box(value, codingPath: codingPath + [key]))
         }
@@ -128,6 +136,11 @@ private final class ValueEncoder: Encoder {
         var count: Int { box.items.count }
 
         mutating func encodeNil() throws { box.items.append(.value(.null)) }
+        mutating func encode(_ value: String) throws { box.items.append(.value(.string(value))) }
+        mutating func encode(_ value: Bool) throws { box.items.append(.value(.bool(value))) }
+        mutating func encode(_ value: Int) throws { box.items.append(.value(.int(Int64(value)))) }
+        mutating func encode(_ value: Int64) throws { box.items.append(.value(.int(value))) }
+        mutating func encode(_ value: Double) throws { box.items.append(.value(JSONValueEncoder.wholeOrDouble(value))) }
         mutating func encode<T: Encodable>(_ value: T) throws {
             box.items.append(.value(try JSONValueEncoder.box(value, codingPath: codingPath + [IndexKey(count)])))
         }
@@ -180,21 +193,21 @@ public enum JSONValueDecoder {
         try unbox(type, from: value, codingPath: [])
     }
 
-    static func unbox<T: Decodable>(_ type: T.Type, from value: JSONValue, codingPath: [any CodingKey]) throws -> T {
+    static func unbox<T: Decodable>(_ type: T.Type, from value: JSONValue, codingPath: @autoclosure () -> [any CodingKey]) throws -> T {
         if type == JSONValue.self { return value as! T }
         if type == Date.self {
             guard case .string(let text) = value, let date = Timestamp.parse(text) else {
-                throw DecodingError.dataCorrupted(.init(codingPath: codingPath, debugDescription: "not a timestamp: \(value.compactCanonicalString())"))
+                throw DecodingError.dataCorrupted(.init(codingPath: codingPath(), debugDescription: "not a timestamp: \(value.compactCanonicalString())"))
             }
             return date as! T
         }
         if type == URL.self {
             guard case .string(let text) = value, let url = URL(string: text) else {
-                throw DecodingError.dataCorrupted(.init(codingPath: codingPath, debugDescription: "not a URL: \(value.compactCanonicalString())"))
+                throw DecodingError.dataCorrupted(.init(codingPath: codingPath(), debugDescription: "not a URL: \(value.compactCanonicalString())"))
             }
             return url as! T
         }
-        return try T(from: ValueDecoder(value: value, codingPath: codingPath))
+        return try T(from: ValueDecoder(value: value, codingPath: codingPath()))
     }
 }
 
@@ -310,7 +323,7 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
     private func scalar<T>(_ type: T.Type, _ key: Key) throws -> T {
         let found = try value(key)
-        guard let result = try decodeScalar(type, found, codingPath + [key]) else { throw mismatch(type, found, codingPath + [key]) }
+        guard let result = try decodeScalar(type, found, []) else { throw mismatch(type, found, codingPath + [key]) }
         return result
     }
 }
@@ -363,9 +376,9 @@ private struct UnkeyedContainer: UnkeyedDecodingContainer {
     }
 
     private mutating func scalar<T>(_ type: T.Type) throws -> T {
-        let path = codingPath + [IndexKey(currentIndex)]
+        let index = currentIndex
         let found = try next(type)
-        guard let result = try decodeScalar(type, found, path) else { throw mismatch(type, found, path) }
+        guard let result = try decodeScalar(type, found, []) else { throw mismatch(type, found, codingPath + [IndexKey(index)]) }
         return result
     }
 }

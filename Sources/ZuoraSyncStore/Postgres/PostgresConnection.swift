@@ -71,7 +71,7 @@ final class PostgresConnection {
             case .integer(let number): return String(number)
             case .real(let number): return String(number)
             // PostgreSQL text cannot hold NUL; a C string would cut the value there.
-            case .text(let text): return text.contains("\u{0}") ? text.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : text
+            case .text(let text): return text.replacingNUL
             }
         }
         let result = Self.withOptionalCStrings(texts) { pointers in
