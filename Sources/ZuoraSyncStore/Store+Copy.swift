@@ -8,6 +8,7 @@ extension Store {
     static let copiedTables: [(table: String, parent: (column: String, table: String)?)] = [
         ("customers", nil),
         ("workflows", ("customer_id", "customers")),
+        ("task_sources", ("workflow_id", "workflows")),
         ("tasks", ("workflow_id", "workflows")),
         ("linkages", ("workflow_id", "workflows")),
         ("runs", nil),

@@ -239,7 +239,8 @@ public final class Store: Sendable {
         try read { db in
             try db.column(Int64.self, """
                 SELECT w.zuora_id FROM workflows w JOIN customers c ON c.id = w.customer_id
-                WHERE c.slug = ? AND w.export_sha256 IS NOT NULL AND w.tasks_export_sha256 IS DISTINCT FROM w.export_sha256
+                LEFT JOIN task_sources s ON s.workflow_id = w.id
+                WHERE c.slug = ? AND w.export_sha256 IS NOT NULL AND s.export_sha256 IS DISTINCT FROM w.export_sha256
                 ORDER BY w.zuora_id
                 """, customerSlug)
         }
@@ -364,7 +365,12 @@ public final class Store: Sendable {
                 let chunk = Array(rows[start..<min(start + 200, rows.count)])
                 let list = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
                 let values = chunk.map(\.sqlValue)
-                try db.execute("UPDATE workflows SET tasks_export_sha256 = export_sha256 WHERE id IN (\(list))", values)
+                // A row of its own (not a column of workflows): updating a workflow row rewrites its export.
+                try db.execute("""
+                    INSERT INTO task_sources (workflow_id, export_sha256)
+                    SELECT id, export_sha256 FROM workflows WHERE id IN (\(list)) AND export_sha256 IS NOT NULL
+                    ON CONFLICT (workflow_id) DO UPDATE SET export_sha256 = excluded.export_sha256
+                    """, values)
                 try db.execute("DELETE FROM tasks WHERE workflow_id IN (\(list))", values)
                 try db.execute("DELETE FROM linkages WHERE workflow_id IN (\(list))", values)
             }
@@ -447,7 +453,11 @@ public final class Store: Sendable {
                 }
                 let tasks = try db.query("SELECT * FROM tasks WHERE workflow_id = ? ORDER BY zuora_task_id", rowID).map(columns)
                 let linkages = try db.query("SELECT * FROM linkages WHERE workflow_id = ? ORDER BY id", rowID).map(columns)
-                archives.append(WorkflowArchive(customerSlug: customerSlug, workflow: columns(row), tasks: tasks, linkages: linkages))
+                var workflow = columns(row)
+                // Kept under the column's former name, so trash files read the same before and after v4.
+                workflow["tasks_export_sha256"] = try db.scalar(String.self, "SELECT export_sha256 FROM task_sources WHERE workflow_id = ?", rowID)
+                    .map(JSONValue.string) ?? .null
+                archives.append(WorkflowArchive(customerSlug: customerSlug, workflow: workflow, tasks: tasks, linkages: linkages))
             }
             return archives
         }
@@ -499,7 +509,12 @@ public final class Store: Sendable {
         for archive in archives {
             guard let zuoraID = archive.workflow["zuora_id"]?.intValue else { continue }
             try db.execute("DELETE FROM workflows WHERE customer_id = ? AND zuora_id = ?", customerID, zuoraID)
-            let rowID = try insert(into: "workflows", parent: ("customer_id", customerID), values: archive.workflow)
+            var workflow = archive.workflow
+            let taskSource = workflow.removeValue(forKey: "tasks_export_sha256")
+            let rowID = try insert(into: "workflows", parent: ("customer_id", customerID), values: workflow)
+            if case .string(let sha256)? = taskSource {
+                try db.execute("INSERT INTO task_sources (workflow_id, export_sha256) VALUES (?, ?)", rowID, sha256)
+            }
             for task in archive.tasks { try insert(into: "tasks", parent: ("workflow_id", rowID), values: task) }
             for linkage in archive.linkages { try insert(into: "linkages", parent: ("workflow_id", rowID), values: linkage) }
         }

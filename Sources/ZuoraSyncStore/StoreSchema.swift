@@ -144,6 +144,21 @@ enum StoreSchema {
                 ALTER TABLE workflows DROP COLUMN export_before_v3;
                 """)
         }
+        // Which export each workflow's tasks come from moves to a table of its own: SQLite rewrites
+        // a whole row on UPDATE, so marking a workflow's tasks as extracted rewrote its export's
+        // overflow pages (twice the bytes of the exports written again at every full sync).
+        // Append-only: never edit an earlier migration.
+        migrator.registerMigration("v4-task-sources") { db in
+            try db.execute(sql: """
+                CREATE TABLE task_sources (
+                    workflow_id INTEGER PRIMARY KEY REFERENCES workflows(id) ON DELETE CASCADE,
+                    export_sha256 TEXT NOT NULL
+                );
+                INSERT INTO task_sources (workflow_id, export_sha256)
+                    SELECT id, tasks_export_sha256 FROM workflows WHERE tasks_export_sha256 IS NOT NULL;
+                ALTER TABLE workflows DROP COLUMN tasks_export_sha256;
+                """)
+        }
         return migrator
     }
 }

@@ -113,7 +113,7 @@ struct CrashMatrixTests {
                 var lines: [String] = []
                 for sql in [
                     "SELECT slug, name, base_url FROM customers ORDER BY slug",
-                    "SELECT c.slug, w.zuora_id, w.name, w.description, w.status, w.version, w.updated_on, w.export_sha256, w.tasks_export_sha256, length(w.export) FROM workflows w JOIN customers c ON c.id = w.customer_id ORDER BY c.slug, w.zuora_id",
+                    "SELECT c.slug, w.zuora_id, w.name, w.description, w.status, w.version, w.updated_on, w.export_sha256, s.export_sha256 AS tasks_export_sha256, length(w.export) FROM workflows w JOIN customers c ON c.id = w.customer_id LEFT JOIN task_sources s ON s.workflow_id = w.id ORDER BY c.slug, w.zuora_id",
                     "SELECT c.slug, w.zuora_id, t.zuora_task_id, t.parent_task_id, t.name, t.action_type, t.parameters FROM tasks t JOIN workflows w ON w.id = t.workflow_id JOIN customers c ON c.id = w.customer_id ORDER BY c.slug, w.zuora_id, t.zuora_task_id",
                     "SELECT c.slug, w.zuora_id, l.linkage_type, l.source_task_id, l.target_task_id FROM linkages l JOIN workflows w ON w.id = l.workflow_id JOIN customers c ON c.id = w.customer_id ORDER BY c.slug, w.zuora_id, l.linkage_type, l.source_task_id, l.target_task_id",
                 ] {

@@ -113,7 +113,7 @@ struct ProportionalWorkTests {
         #expect(try inode(secondFile).ino == inode(objects.url(for: secondSHA)).ino)
     }
 
-    @Test func migrationV3MovesTheExportBehindEveryOtherColumnKeepingIt() throws {
+    @Test func migrationsV3AndV4MoveTheExportLastAndTheTaskSourceOutKeepingBoth() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("zuora-sync-migration-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -136,13 +136,17 @@ struct ProportionalWorkTests {
             #expect(columns.last == "export")
             #expect(Set(columns) == ["id", "customer_id", "zuora_id", "name", "description", "status", "type", "version", "active_version_id",
                                      "callout_trigger", "ondemand_trigger", "scheduled_trigger", "interval", "timezone", "created_on",
-                                     "updated_on", "export", "export_sha256", "export_synced_at", "last_synced_at", "tasks_export_sha256"])
+                                     "updated_on", "export", "export_sha256", "export_synced_at", "last_synced_at"])
             #expect(try String.fetchOne(db, sql: "SELECT export FROM workflows WHERE zuora_id = 7") == #"{"a": 1}"#)
             #expect(try String.fetchOne(db, sql: "SELECT export_sha256 FROM workflows WHERE zuora_id = 7") == "abc")
+            // v4: which export the tasks came from moved to task_sources.
+            #expect(try String.fetchOne(db, sql: "SELECT export_sha256 FROM task_sources WHERE workflow_id = 1") == "abc")
         }
+        #expect(try store.workflowsWithStaleTasks(customerSlug: "acme").isEmpty, "the tasks extracted before the upgrade stay current")
         // Foreign keys still hold: deleting the workflow removes its task.
         try store.deleteWorkflows(customerSlug: "acme", zuoraIDs: [7])
         #expect(try store.sqliteWriter!.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tasks") } == 0)
+        #expect(try store.sqliteWriter!.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM task_sources") } == 0)
     }
 
     @Test func aFormatOnePlanStillReads() throws {

@@ -145,6 +145,17 @@ enum PostgresSchema {
                 PRIMARY KEY (pipeline_path, slot)
             );
             """),
+        // As SQLite's v4-task-sources: an update of a workflow row copies its export (MVCC), so
+        // the tasks' source export has a table of its own.
+        Migration(id: "v2-task-sources", sql: """
+            CREATE TABLE task_sources (
+                workflow_id BIGINT PRIMARY KEY REFERENCES workflows(id) ON DELETE CASCADE,
+                export_sha256 TEXT NOT NULL
+            );
+            INSERT INTO task_sources (workflow_id, export_sha256)
+                SELECT id, tasks_export_sha256 FROM workflows WHERE tasks_export_sha256 IS NOT NULL;
+            ALTER TABLE workflows DROP COLUMN tasks_export_sha256;
+            """),
     ]
 
     /// The newest migration this build knows.
