@@ -113,6 +113,42 @@ struct ProportionalWorkTests {
         #expect(try inode(secondFile).ino == inode(objects.url(for: secondSHA)).ino)
     }
 
+    /// An unchanged run neither reads nor rewrites the snapshot index and stats; a hand edit of the
+    /// index is still undone, and a changed store still rewrites it.
+    @Test func anUnchangedRunLeavesTheSnapshotIndexAndStatsAloneButUndoesAHandEdit() async throws {
+        let workspace = try TestWorkspace()
+        let clock = ManualClock()
+        try await workspace.sync(["initech"], clock: clock, runID: "first")
+        let snapshots = SnapshotWriter(dataDirectory: workspace.data.root)
+        let index = snapshots.indexFile("initech"), stats = snapshots.statsFile("initech")
+        let indexStamp = SnapshotWriter.stamp(index), statsStamp = SnapshotWriter.stamp(stats)
+        let indexBytes = try Data(contentsOf: index)
+        #expect(indexStamp != nil && statsStamp != nil)
+
+        clock.advance(seconds: 3600)
+        try await workspace.sync(["initech"], clock: clock, runID: "second")
+        #expect(SnapshotWriter.stamp(index) == indexStamp, "the index was not rewritten")
+        #expect(SnapshotWriter.stamp(stats) == statsStamp, "the stats were not rewritten")
+
+        // A hand edit of the index is noticed by its stamp and undone.
+        try Data("[]".utf8).write(to: index)
+        clock.advance(seconds: 3600)
+        try await workspace.sync(["initech"], clock: clock, runID: "third")
+        #expect(try Data(contentsOf: index) == indexBytes)
+
+        // A changed store (a workflow renamed upstream) rewrites the index.
+        let items = try JSONValue.parse(Data(contentsOf: workspace.fixtures.appendingPathComponent("initech/workflows.json"))).arrayValue!
+        let updatedAt = try #require(items.first { $0["id"]?.intValue == 41 }?["updatedAt"]?.stringValue)
+        try workspace.editUpstream(tenant: "initech", workflowID: 41, updatedAt: updatedAt) { item, _ in
+            item["name"] = .string("Renamed upstream")
+        }
+        clock.advance(seconds: 3600)
+        try await workspace.sync(["initech"], clock: clock, runID: "fourth")
+        let entries = try CanonicalJSON.read([SnapshotIndexEntry].self, from: index)
+        #expect(entries.first { $0.id == 41 }?.name == "Renamed upstream")
+        #expect(try workspace.store.indexEntries(customerSlug: "initech") == entries)
+    }
+
     @Test func migrationsV3AndV4MoveTheExportLastAndTheTaskSourceOutKeepingBoth() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("zuora-sync-migration-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -50,10 +50,29 @@ public struct SnapshotWriter: Sendable {
         var modifiedNanoseconds: Int64
     }
 
+    /// 2: adds the fingerprint of the index last written and the index file's stamp, so an
+    /// unchanged run neither reads nor rewrites the index.
     struct Stats: Codable, VersionedFile {
-        static let currentFormatVersion = 1
-        var formatVersion = 1
+        static let currentFormatVersion = 2
+        var formatVersion = 2
         var files: [String: FileStamp] = [:]
+        var indexFingerprint: String?
+        var indexStamp: FileStamp?
+    }
+
+    /// A hash of the index entries' fields, computed without encoding them as JSON.
+    static func fingerprint(_ entries: [SnapshotIndexEntry]) -> String {
+        var text = ""
+        text.reserveCapacity(entries.count * 120)
+        for entry in entries {
+            for field in [String(entry.id), entry.name, entry.status ?? "\u{1}", entry.updatedAt ?? "\u{1}", entry.version ?? "\u{1}",
+                          entry.exportSHA256 ?? "\u{1}"] {
+                text += field
+                text += "\u{1F}"
+            }
+            text += "\u{1E}"
+        }
+        return Digest.sha256Hex(Data(text.utf8))
     }
 
     static func stamp(_ url: URL) -> FileStamp? {
@@ -76,10 +95,21 @@ public struct SnapshotWriter: Sendable {
     @discardableResult
     public func refresh(customerSlug: String, store: Store) throws -> (written: Int, removed: Int) {
         var written = 0, removed = 0
-        let previous = (try? CanonicalJSON.read([SnapshotIndexEntry].self, from: indexFile(customerSlug))) ?? []
-        let previousHashes = Dictionary(previous.compactMap { entry in entry.exportSHA256.map { (entry.id, $0) } }, uniquingKeysWith: { a, _ in a })
-        var stats = (try? CanonicalJSON.readVersioned(Stats.self, from: statsFile(customerSlug))) ?? Stats()
-        let hashes = try store.exportHashes(customerSlug: customerSlug)
+        let original = (try? CanonicalJSON.readVersioned(Stats.self, from: statsFile(customerSlug))) ?? Stats()
+        var stats = original
+        let index = try store.indexEntries(customerSlug: customerSlug)
+        let fingerprint = Self.fingerprint(index)
+        let hashes = Dictionary(index.compactMap { entry in entry.exportSHA256.map { (entry.id, $0) } }, uniquingKeysWith: { a, _ in a })
+        // The index on disk is the one last written, and the store still says the same: the
+        // previous hashes are the current ones and the index need not be read nor written.
+        let indexIsCurrent = stats.indexFingerprint == fingerprint && stats.indexStamp != nil && Self.stamp(indexFile(customerSlug)) == stats.indexStamp
+        let previousHashes: [Int64: String]
+        if indexIsCurrent {
+            previousHashes = hashes
+        } else {
+            let previous = (try? CanonicalJSON.read([SnapshotIndexEntry].self, from: indexFile(customerSlug))) ?? []
+            previousHashes = Dictionary(previous.compactMap { entry in entry.exportSHA256.map { (entry.id, $0) } }, uniquingKeysWith: { a, _ in a })
+        }
         // Changed (or new, or missing) workflows, and files changed by someone else.
         var changed: [Int64] = [], edited: [Int64] = []
         for (id, sha) in hashes {
@@ -119,10 +149,17 @@ public struct SnapshotWriter: Sendable {
             removed += 1
         }
         stats.files = stats.files.filter { keep.contains($0.key) }
-        let index = try store.indexEntries(customerSlug: customerSlug)
-        // The index is small: compared byte for byte, so a hand edit is undone too.
-        if try CanonicalJSON.write(index, to: indexFile(customerSlug)) { written += 1 }
-        try CanonicalJSON.write(stats, to: statsFile(customerSlug))
+        if !indexIsCurrent {
+            // Compared byte for byte, so a hand edit is undone too.
+            if try CanonicalJSON.write(index, to: indexFile(customerSlug)) { written += 1 }
+            stats.indexFingerprint = fingerprint
+            stats.indexStamp = Self.stamp(indexFile(customerSlug))
+        }
+        stats.formatVersion = Stats.currentFormatVersion
+        if stats.files != original.files || stats.indexFingerprint != original.indexFingerprint
+            || stats.indexStamp != original.indexStamp || original.formatVersion != Stats.currentFormatVersion {
+            try CanonicalJSON.write(stats, to: statsFile(customerSlug))
+        }
         return (written, removed)
     }
 }
