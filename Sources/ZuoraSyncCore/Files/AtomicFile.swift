@@ -91,6 +91,45 @@ public enum AtomicFile {
         knownDirectories.withLock { _ = $0.remove(directoryPath) }
     }
 
+    /// Writes a file that does not exist yet straight under its name (no temporary file and
+    /// rename), for files whose readers check them whole: a canonical JSON object cut short is
+    /// never valid JSON. A name that exists is replaced with `write` instead. Not durable.
+    public static func writeNew(_ data: Data, to url: URL, mode: mode_t = 0o644) throws {
+        let path = url.path
+        let slash = path.lastIndex(of: "/") ?? path.startIndex
+        let directory = URL(fileURLWithPath: slash == path.startIndex ? "/" : String(path[..<slash]), isDirectory: true)
+        try prepareDirectory(directory)
+        try PathSafety.checkFile(path: path)
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        guard fd >= 0 else {
+            if errno == EEXIST || errno == ENOENT {
+                // There already, or the directory went away since it was checked.
+                forget(directory: directory)
+                return try write(data, to: url, mode: mode, durable: false)
+            }
+            throw posixError("create", url)
+        }
+        var ok = false
+        defer {
+            close(fd)
+            if !ok { unlink(path) }
+        }
+        _ = fchmod(fd, mode)
+        try data.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = Foundation.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw posixError("write", url)
+                }
+                offset += written
+            }
+        }
+        CrashPoints.hit()
+        ok = true
+    }
+
     /// Makes `url` a hard link to `source`, replacing whatever was at `url` in one rename (a
     /// temporary link first), checking the directory as `write` does. Copies the bytes when the
     /// file system cannot link. Not durable: flush before anything vouches for it.
@@ -100,6 +139,8 @@ public enum AtomicFile {
         let directory = URL(fileURLWithPath: slash == path.startIndex ? "/" : String(path[..<slash]), isDirectory: true)
         try prepareDirectory(directory)
         try PathSafety.checkFile(path: path)
+        // A new name: one link, atomic by itself.
+        if Foundation.link(source.path, path) == 0 { return }
         let tempPath = "\(directory.path)/.\(path[path.index(after: slash)...]).tmp-\(processID)-\(RandomSource.system.hex(digits: 8))"
         var linked = Foundation.link(source.path, tempPath) == 0
         if !linked, errno == ENOENT, FileManager.default.fileExists(atPath: source.path) {
