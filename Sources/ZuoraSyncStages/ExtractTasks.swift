@@ -71,19 +71,24 @@ public struct ExtractTasks: StageKind {
         }
         // Every workflow whose tasks do not come from its stored export, whichever run stored it;
         // 200 workflows per transaction (one commit instead of one per workflow, bounded memory).
+        // The next batch is read and parsed while this one is written (two batches in memory).
         let targets = try store.workflowsWithStaleTasks(customerSlug: context.customer.id)
-        var start = 0
-        while start < targets.count {
-            try Task.checkCancellation()
-            let slice = Set(targets[start..<min(start + 200, targets.count)])
-            start += 200
-            var batch: [(zuoraID: Int64, extraction: TaskExtraction)] = []
-            for export in try store.exports(customerSlug: context.customer.id, zuoraIDs: slice) {
-                let extraction = TaskExtractor.extract(from: try JSONValue.parse(Data(export.text.utf8)))
-                count(export.zuoraID, extraction)
-                batch.append((export.zuoraID, extraction))
+        let slug = context.customer.id
+        let batches = stride(from: 0, to: targets.count, by: 200).map { Set(targets[$0..<min($0 + 200, targets.count)]) }
+        @Sendable func extracted(_ slice: Set<Int64>) throws -> [(zuoraID: Int64, extraction: TaskExtraction)] {
+            try store.exports(customerSlug: slug, zuoraIDs: slice).map { export in
+                try Task.checkCancellation()
+                return (export.zuoraID, TaskExtractor.extract(from: try JSONValue.parse(Data(export.text.utf8))))
             }
-            try store.replaceTasks(customerSlug: context.customer.id, batch: batch)
+        }
+        var next: Task<[(zuoraID: Int64, extraction: TaskExtraction)], any Error>? = batches.first.map { first in Task { try extracted(first) } }
+        defer { next?.cancel() }
+        for index in batches.indices {
+            try Task.checkCancellation()
+            let batch = try await next!.value
+            next = index + 1 < batches.count ? Task { [slice = batches[index + 1]] in try extracted(slice) } : nil
+            for (id, extraction) in batch { count(id, extraction) }
+            try store.replaceTasks(customerSlug: slug, batch: batch)
         }
         return StageOutput(Result(workflows: perWorkflow.count, tasks: tasks, linkages: linkages, tasksByWorkflow: perWorkflow),
                            warnings: warnings)
