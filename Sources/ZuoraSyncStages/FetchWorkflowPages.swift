@@ -56,7 +56,8 @@ public struct FetchWorkflowPages: StageKind {
         while page < settings.maxPages {
             page += 1
             let response = try await client.listWorkflows(page: page, pageLength: pageSize)
-            try AtomicFile.write(response.body, to: context.file(Self.pageFileName(page)))
+            // Not fsynced one by one: the stage flushes once before it can commit.
+            try AtomicFile.write(response.body, to: context.file(Self.pageFileName(page)), durable: false)
             let body: JSONValue
             do {
                 let parsed = try JSONValue.parseCountingInvalidUTF8(response.body)
@@ -99,6 +100,7 @@ public struct FetchWorkflowPages: StageKind {
             }
         }
         context.progress(page, of: page, unit: "pages")   // the last count always reaches the display
+        if page > 0 { try AtomicFile.flushFileSystem(containing: context.directory) }
         if !isComplete {
             incompleteReason = "stopped at the page cap (max_pages \(settings.maxPages)) before the last page"
         }
