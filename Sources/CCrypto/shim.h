@@ -57,4 +57,9 @@ extern int syncfs(int fd);
 /// Flushes the whole file system that holds `fd` (one call instead of an fsync per file).
 static inline int zs_syncfs(int fd) { return syncfs(fd); }
 
+/// glibc's mallopt(M_ARENA_MAX, n) (<malloc.h> is not in the Glibc module): at most `n` malloc
+/// arenas instead of up to 8 per core, one per thread that ever allocated. Returns 1 on success.
+#include <malloc.h>
+static inline int zs_limit_malloc_arenas(int n) { return mallopt(M_ARENA_MAX, n); }
+
 #endif
