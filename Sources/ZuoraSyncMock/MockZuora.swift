@@ -61,18 +61,17 @@ public final class MockZuora: Sendable {
         var inFlight = 0
         var inFlightByTenant: [String: Int] = [:]
         var endpointNumbers: [FaultPlan.Endpoint: Int] = [:]
-        var listings: [String: (stamp: String, items: [JSONValue], ids: Set<Int64>)] = [:]
+        var listings: [String: (stamp: String, listing: FixtureTenant.Listing)] = [:]
         var tenants: [String: (stamp: String, tenant: FixtureTenant)] = [:]
     }
 
-    /// The tenant's list items, parsed once per version of `workflows.json` (size + mtime).
-    private func listing(_ tenant: FixtureTenant, name: String) throws -> (items: [JSONValue], ids: Set<Int64>) {
+    /// The tenant's listing, read once per version of `workflows.json` (inode, size, mtime).
+    private func listing(_ tenant: FixtureTenant, name: String) throws -> FixtureTenant.Listing {
         let stamp = try Self.stamp(tenant.directory.path + "/workflows.json")
-        if let cached = state.withLock({ $0.listings[name] }), cached.stamp == stamp { return (cached.items, cached.ids) }
-        let items = try tenant.listItems()
-        let ids = Set(items.compactMap { $0["id"]?.intValue })
-        state.withLock { $0.listings[name] = (stamp, items, ids) }
-        return (items, ids)
+        if let cached = state.withLock({ $0.listings[name] }), cached.stamp == stamp { return cached.listing }
+        let listing = try tenant.listing()
+        state.withLock { $0.listings[name] = (stamp, listing) }
+        return listing
     }
 
     /// Identifies one version of a fixture file (inode, size, modification time in ns), read with
@@ -268,16 +267,21 @@ public final class MockZuora: Sendable {
         guard page >= 1, (1...50).contains(length) else {
             return Self.error(400, code: "invalid", title: "page must be 1 or more and page_length from 1 to 50")
         }
-        guard let items = try? listing(tenant, name: request.tenant).items else {
+        guard let listing = try? listing(tenant, name: request.tenant) else {
             return Self.error(500, code: "fixture", title: "workflows.json of tenant \(request.tenant) is unreadable")
         }
-        let start = min(items.count, (page - 1) * length)
-        let end = min(items.count, start + length)
+        let count = listing.ranges.count
+        let (offset, overflow) = (page - 1).multipliedReportingOverflow(by: length)
+        let start = overflow ? count : min(count, offset)
+        let end = min(count, start + length)
+        guard let items = try? listing.items(start..<end) else {
+            return Self.error(500, code: "fixture", title: "workflows.json of tenant \(request.tenant) is unreadable")
+        }
         var pagination: [String: JSONValue] = ["page": .int(Int64(page)), "page_length": .int(Int64(length))]
-        if end < items.count {
+        if end < count {
             pagination["next_page"] = .string("\(request.baseURL)/workflows?page=\(page + 1)&page_length=\(length)")
         }
-        return Self.json(200, .object(["data": .array(Array(items[start..<end])), "pagination": .object(pagination)]))
+        return Self.json(200, .object(["data": .array(items), "pagination": .object(pagination)]))
     }
 
     private func export(_ request: MockRequest, tenant: FixtureTenant) -> HTTPResponse {

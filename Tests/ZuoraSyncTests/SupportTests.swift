@@ -35,6 +35,23 @@ struct SupportTests {
         #expect(value.compactCanonicalString() == #"{"a":{"y":true,"z":null},"b":[1,2.5,"ü\n"],"d":[],"e":{}}"#)
     }
 
+    /// The mock serves list pages from byte ranges of workflows.json: the ranges are exactly the
+    /// items, whatever their strings hold, and a malformed list is refused.
+    @Test func fixtureListItemRangesAreTheItems() throws {
+        let text = #"""
+             [ {"id": 1, "name": "a ] , [ \" {"}, 2 ,
+              "three", {"id": 4, "tags": [1, [2, {"x": "]"}]]}, null ]
+            """#
+        let data = Data(text.utf8)
+        let items = try FixtureTenant.itemRanges(of: data).map { try JSONValue.parse(data.subdata(in: $0)) }
+        #expect(items == (try JSONValue.parse(data).arrayValue))
+        #expect(try FixtureTenant.itemRanges(of: Data("[]".utf8)).isEmpty)
+        #expect(try FixtureTenant.itemRanges(of: Data(#"{"data": []}"#.utf8)).isEmpty)
+        for bad in [#"[{"id": 1}"#, #"[{"id": 1},]x"#, #"[{"id": 1}] x"#, #"[{"id": "1}]"#, "[,]"] {
+            #expect(throws: (any Error).self, "\(bad)") { _ = try FixtureTenant.itemRanges(of: Data(bad.utf8)).map { try JSONValue.parse(Data(bad.utf8).subdata(in: $0)) } }
+        }
+    }
+
     @Test func invalidJSONSaysWhy() {
         #expect(throws: JSONValue.ParseError.self) { try JSONValue.parse(Data("{\"a\": ".utf8)) }
     }
