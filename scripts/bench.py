@@ -74,10 +74,16 @@ def median(values):
 
 
 def du(path):
+    """Bytes on disk and files (inodes) under path; a file with several names (hard links: a run's
+    export copy, its object and its snapshot) counts once, as on the disk."""
     total = files = 0
+    seen = set()
     for directory, _, names in os.walk(path):
         for name in names:
             info = os.lstat(os.path.join(directory, name))
+            if (info.st_dev, info.st_ino) in seen:
+                continue
+            seen.add((info.st_dev, info.st_ino))
             total += info.st_blocks * 512
             files += 1
     return total, files
