@@ -78,9 +78,10 @@ struct QueueCommandLineTests {
     }
 
     @Test func aWorkerKilledMidJobLeavesAJobAnotherWorkerFinishes() async throws {
-        // Exports 25 to 32 stall for 10 s: the first worker is certainly mid-run when it is killed,
-        // however loaded the machine is; the second worker's requests come after them.
-        let server = try MockServerProcess(fixtures: workspace.fixtures, latency: 20, faults: "stall=10000:export@25x8")
+        // Exports 25 to 32 stall for ten minutes (longer than the test waits): the first worker is
+        // certainly mid-run when it is killed, however long a loaded machine keeps this test from
+        // polling (10 s was not enough on CI); the second worker's requests come after them.
+        let server = try MockServerProcess(fixtures: workspace.fixtures, latency: 20, faults: "stall=600000:export@25x8")
         let customers = try customersFile("""
             customers:
               - {id: globex, base_url: "\(server.baseURL("globex"))", client_id: globex-client, client_secret: globex-demo-secret}
