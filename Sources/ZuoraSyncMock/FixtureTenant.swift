@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import ZuoraSyncCore
 import ZuoraSyncHTTP
 
@@ -32,26 +33,37 @@ public struct FixtureTenant: Sendable {
     /// `workflows.json` as bytes with the byte range of each list item, and the items' ids: what
     /// the mock serves pages from, parsing only the page asked for (a tenant of 20,000 workflows
     /// held as parsed values cost the in-process benchmarks 45 MB).
-    public struct Listing: Sendable {
+    public final class Listing: Sendable {
         public let data: Data
         public let ranges: [Range<Int>]
-        public let ids: Set<Int64>
+        private let idCache = Mutex<Set<Int64>?>(nil)
+
+        init(data: Data, ranges: [Range<Int>]) {
+            self.data = data
+            self.ranges = ranges
+        }
 
         /// Items `bounds` of the listing, parsed.
         public func items(_ bounds: Range<Int>) throws -> [JSONValue] {
             try ranges[bounds].map { try JSONValue.parse(data.subdata(in: $0)) }
         }
+
+        /// The listed ids (for the export endpoint), parsed one item at a time on first use: a
+        /// run that exports nothing does not pay for them.
+        public func ids() throws -> Set<Int64> {
+            if let cached = idCache.withLock({ $0 }) { return cached }
+            var ids = Set<Int64>()
+            for range in ranges {
+                if let id = try JSONValue.parse(data.subdata(in: range))["id"]?.intValue { ids.insert(id) }
+            }
+            idCache.withLock { $0 = ids }
+            return ids
+        }
     }
 
     public func listing() throws -> Listing {
         let data = try Data(contentsOf: directory.appendingPathComponent("workflows.json"))
-        let ranges = try Self.itemRanges(of: data)
-        var ids = Set<Int64>()
-        for range in ranges {
-            // One item at a time: checks each is valid JSON without holding them all.
-            if let id = try JSONValue.parse(data.subdata(in: range))["id"]?.intValue { ids.insert(id) }
-        }
-        return Listing(data: data, ranges: ranges, ids: ids)
+        return Listing(data: data, ranges: try Self.itemRanges(of: data))
     }
 
     /// The byte ranges of the items of a JSON array (a document that is not an array has none).

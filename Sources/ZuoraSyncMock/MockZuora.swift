@@ -289,7 +289,7 @@ public final class MockZuora: Sendable {
         guard parts.count == 3, parts[2] == "export", let id = Int64(parts[1]), id > 0 else {
             return Self.error(404, code: "not_found", title: "Not found")
         }
-        guard let ids = try? listing(tenant, name: request.tenant).ids, ids.contains(id),
+        guard let ids = try? listing(tenant, name: request.tenant).ids(), ids.contains(id),
               let body = tenant.exportData(id: id) else {
             return Self.error(404, code: "invalid", title: "Workflow version is not found")
         }
