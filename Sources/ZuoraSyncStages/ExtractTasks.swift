@@ -85,7 +85,10 @@ public struct ExtractTasks: StageKind {
         defer { next?.cancel() }
         for index in batches.indices {
             try Task.checkCancellation()
-            let batch = try await next!.value
+            // The prefetch is not a child task: an interrupt is passed on to it by hand.
+            let pending = next!
+            let batch = try await withTaskCancellationHandler { try await pending.value } onCancel: { pending.cancel() }
+            try Task.checkCancellation()
             next = index + 1 < batches.count ? Task { [slice = batches[index + 1]] in try extracted(slice) } : nil
             for (id, extraction) in batch { count(id, extraction) }
             try store.replaceTasks(customerSlug: slug, batch: batch)

@@ -42,15 +42,17 @@ extension Store {
             for (table, parent) in Self.copiedTables {
                 let targetColumns = Set(try target.columnNames(table: table))
                 var map: [Int64: Int64] = [:]
-                var copied = 0
+                var copied = 0, read = 0
                 var lastID: Int64 = Int64.min
                 let hasID = targetColumns.contains("id")
                 while true {
                     let rows: [SQLRow] = try source.read { db in
                         hasID ? try db.query("SELECT * FROM \(table) WHERE id > ? ORDER BY id LIMIT ?", lastID, batchSize)
-                            : try db.query("SELECT * FROM \(table) ORDER BY 1, 2 LIMIT ? OFFSET ?", batchSize, copied)
+                            : try db.query("SELECT * FROM \(table) ORDER BY 1, 2 LIMIT ? OFFSET ?", batchSize, read)
                     }
                     if rows.isEmpty { break }
+                    // Rows read, not rows copied: a skipped orphan must not be read again.
+                    read += rows.count
                     for row in rows {
                         let names = row.columns.filter { $0 != "id" && targetColumns.contains($0) }
                         var values = names.map { row.value($0) }

@@ -275,13 +275,34 @@ public final class Store: Sendable {
         try write { db in
             let customerID = try Self.upsertCustomer(customer, db)
             let now = Timestamp.format(syncedAt)
-            let stored: [Int64: String] = unique.contains { $0.exportSHA256 != nil }
-                ? Dictionary(uniqueKeysWithValues: try db.query("SELECT zuora_id, export_sha256 FROM workflows WHERE customer_id = ? AND export_sha256 IS NOT NULL", customerID)
-                    .map { ($0["zuora_id"] as Int64, $0["export_sha256"] as String) })
-                : [:]
+            // The stored listed fields and export hash of every row: a row whose fields and export
+            // are what is stored is not sent at all (an unchanged resync sends no row; the server
+            // no longer checks and locks each one). A value read back in another form (a boolean,
+            // a date) only means the row is sent, and the statement's WHERE decides as before.
+            var storedRows: [Int64: [SQLValue]] = [:]
+            var stored: [Int64: String] = [:]
+            for row in try db.query("""
+                SELECT zuora_id, name, description, status, type, version, active_version_id, callout_trigger, ondemand_trigger,
+                       scheduled_trigger, interval, timezone, created_on, updated_on, export_sha256
+                FROM workflows WHERE customer_id = ?
+                """, customerID) {
+                let id: Int64 = row["zuora_id"]
+                storedRows[id] = Array(row.values[1..<14])
+                if case .text(let sha) = row.values[14] { stored[id] = sha }
+            }
+            func listedValues(_ listed: ListedWorkflow) -> [SQLValue] {
+                [listed.name.sqlValue, listed.description.sqlValue, listed.status.sqlValue,
+                 listed.activeVersionType.sqlValue, listed.activeVersion.sqlValue, listed.activeVersionID.sqlValue,
+                 listed.calloutTrigger.sqlValue, listed.ondemandTrigger.sqlValue, listed.scheduledTrigger.sqlValue,
+                 listed.interval.sqlValue, listed.timezone.sqlValue, listed.createdAt.sqlValue, listed.updatedAt.sqlValue]
+            }
+            let changed = unique.filter { item in
+                storedRows[item.listed.id] != listedValues(item.listed)
+                    || (item.exportSHA256 != nil && stored[item.listed.id] != item.exportSHA256)
+            }
             // 100 rows a statement: one round trip per 100 workflows on PostgreSQL.
-            for start in stride(from: 0, to: unique.count, by: 100) {
-                let chunk = Array(unique[unique.index(unique.startIndex, offsetBy: start)..<unique.index(unique.startIndex, offsetBy: min(start + 100, unique.count))])
+            for start in stride(from: 0, to: changed.count, by: 100) {
+                let chunk = Array(changed[start..<min(start + 100, changed.count)])
                 var values: [SQLValue] = []
                 values.reserveCapacity(chunk.count * 19)
                 for item in chunk {
@@ -295,11 +316,7 @@ public final class Store: Sendable {
                         export = text
                     }
                     CrashPoints.hit()
-                    values += [
-                        customerID.sqlValue, listed.id.sqlValue, listed.name.sqlValue, listed.description.sqlValue, listed.status.sqlValue,
-                        listed.activeVersionType.sqlValue, listed.activeVersion.sqlValue, listed.activeVersionID.sqlValue,
-                        listed.calloutTrigger.sqlValue, listed.ondemandTrigger.sqlValue, listed.scheduledTrigger.sqlValue,
-                        listed.interval.sqlValue, listed.timezone.sqlValue, listed.createdAt.sqlValue, listed.updatedAt.sqlValue,
+                    values += [customerID.sqlValue, listed.id.sqlValue] + listedValues(listed) + [
                         export.sqlValue, (export == nil ? nil : item.exportSHA256).sqlValue, (export == nil ? nil : now).sqlValue, now.sqlValue,
                     ]
                 }

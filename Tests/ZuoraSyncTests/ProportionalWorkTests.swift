@@ -60,7 +60,7 @@ struct ProportionalWorkTests {
         for (id, values) in first where id != 41 { #expect(third[id] == values) }
     }
 
-    @Test func runCopyObjectAndSnapshotAreOneFileAndAnInPlaceEditIsRepaired() async throws {
+    @Test func objectsAreHardLinksOfTheRunsExportCopiesAndSnapshotsAreNot() async throws {
         let workspace = try TestWorkspace()
         try await workspace.sync(["initech"], runID: "first")
         let exports = workspace.data.stage(run: "first", customer: "initech", index: 3, stageID: "download-exports")
@@ -79,38 +79,34 @@ struct ProportionalWorkTests {
             let copy = try inode(exports.appendingPathComponent("\(id).json"))
             let object = try inode(objects.url(for: sha))
             let snapshot = try inode(snapshots.workflowFile("initech", zuoraID: id))
-            // The export's bytes are on disk once, under three names.
-            #expect(copy.ino == object.ino && snapshot.ino == object.ino && object.links == 3)
+            #expect(copy.ino == object.ino && copy.links == 2)
+            // A snapshot may be edited by hand in place: it never shares the object's bytes.
+            #expect(snapshot.ino != object.ino)
+            #expect(try Data(contentsOf: snapshots.workflowFile("initech", zuoraID: id)) == Data(contentsOf: objects.url(for: sha)))
             _ = try objects.get(sha)
         }
 
-        // An editor that writes in place (vim does so for a file with several links) changes the
-        // object's bytes too: the next refresh notices, writes the object again from the store and
-        // links the snapshot to it.
+        // An edit in place of a snapshot leaves the object whole, and the next refresh undoes it.
         let (id, sha) = try #require(hashes.min { $0.key < $1.key })
         let snapshotFile = snapshots.workflowFile("initech", zuoraID: id)
         let original = try Data(contentsOf: snapshotFile)
         let handle = try FileHandle(forWritingTo: snapshotFile)
         try handle.write(contentsOf: Data("{\"edited\": true}  ".utf8))
         try handle.close()
-        #expect(!objects.isIntact(sha))
-        #expect(throws: FileError.self) { try objects.get(sha) }
-        let (written, _) = try snapshots.refresh(customerSlug: "initech", store: store)
-        #expect(written >= 1)
-        #expect(objects.isIntact(sha))
-        #expect(try Data(contentsOf: snapshotFile) == original)
-        #expect(try inode(snapshotFile).ino == inode(objects.url(for: sha)).ino)
-        // Nothing else was rewritten: the other snapshots keep their files.
-        for (other, otherSHA) in hashes where other != id {
-            #expect(try inode(snapshots.workflowFile("initech", zuoraID: other)).ino == inode(objects.url(for: otherSHA)).ino)
-        }
-        // A rename-style edit (git checkout, most editors) leaves the object alone.
-        let (secondID, secondSHA) = try #require(hashes.filter { $0.key != id }.min { $0.key < $1.key })
-        let secondFile = snapshots.workflowFile("initech", zuoraID: secondID)
-        try Data("{}".utf8).write(to: secondFile, options: .atomic)
-        #expect(objects.isIntact(secondSHA))
+        #expect(objects.intactBytes(sha) != nil)
         try snapshots.refresh(customerSlug: "initech", store: store)
-        #expect(try inode(secondFile).ino == inode(objects.url(for: secondSHA)).ino)
+        #expect(try Data(contentsOf: snapshotFile) == original)
+
+        // A damaged object is not copied into a snapshot: the snapshot comes from the store.
+        let (otherID, otherSHA) = try #require(hashes.filter { $0.key != id }.min { $0.key < $1.key })
+        let objectHandle = try FileHandle(forWritingTo: objects.url(for: otherSHA))
+        try objectHandle.write(contentsOf: Data("{\"damaged\": 1}  ".utf8))
+        try objectHandle.close()
+        #expect(objects.intactBytes(otherSHA) == nil)
+        try FileManager.default.removeItem(at: snapshots.workflowFile("initech", zuoraID: otherID))
+        try snapshots.refresh(customerSlug: "initech", store: store)
+        let restored = try Data(contentsOf: snapshots.workflowFile("initech", zuoraID: otherID))
+        #expect(Digest.sha256Hex(restored) == otherSHA)
     }
 
     /// An unchanged run neither reads nor rewrites the snapshot index and stats; a hand edit of the

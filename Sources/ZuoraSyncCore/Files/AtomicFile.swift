@@ -127,40 +127,6 @@ public enum AtomicFile {
         ok = true
     }
 
-    /// Makes `url` a hard link to `source`, replacing whatever was at `url` in one rename (a
-    /// temporary link first), checking the directory as `write` does. Copies the bytes when the
-    /// file system cannot link. Not durable: flush before anything vouches for it.
-    public static func link(_ source: URL, to url: URL) throws {
-        let (path, slash, _, directory) = split(url)
-        try prepareDirectory(directory)
-        try PathSafety.checkFile(path: path)
-        // A new name: one link, atomic by itself.
-        if Foundation.link(source.path, path) == 0 { return }
-        let tempPath = "\(directory.path)/.\(path[path.index(after: slash)...]).tmp-\(processID)-\(RandomSource.system.hex(digits: 8))"
-        var linked = Foundation.link(source.path, tempPath) == 0
-        if !linked, errno == ENOENT, FileManager.default.fileExists(atPath: source.path) {
-            // The directory was removed since it was checked: check and create it again.
-            forget(directory: directory)
-            try prepareDirectory(directory)
-            linked = Foundation.link(source.path, tempPath) == 0
-        }
-        guard linked else {
-            if errno == ENOENT { throw posixError("link from", source) }
-            try write(try Data(contentsOf: source), to: url, durable: false)
-            return
-        }
-        CrashPoints.hit()
-        let renamed = rename(tempPath, path) == 0
-        let renameError = errno
-        // When `url` already was a link to the same file, rename does nothing and the temporary
-        // name is still there.
-        unlink(tempPath)
-        guard renamed else {
-            errno = renameError
-            throw posixError("rename", url)
-        }
-    }
-
     /// Directories this process has checked for links and created (since the last `forgetCheckedDirectories`).
     private static let knownDirectories = Mutex<Set<String>>([])
 

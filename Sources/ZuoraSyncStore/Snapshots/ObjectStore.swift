@@ -58,20 +58,10 @@ public struct ObjectStore: Sendable {
         try AtomicFile.write(Data(text.utf8), to: file, durable: false)
     }
 
-    /// Writes an object again from `text` (its hash checked), replacing a damaged file of that name.
-    public func replace(_ text: String, sha256: String) throws {
-        let data = Data(text.utf8)
-        guard Digest.sha256Hex(data) == sha256 else {
-            throw FileError(path: path(for: sha256), message: "the store's export does not match its recorded hash; run a --full sync to store it again.")
-        }
-        if contains(sha256), isIntact(sha256) { return }
-        try AtomicFile.write(data, to: url(for: sha256), durable: false)
-    }
-
-    /// Whether the object's bytes still hash to its name.
-    public func isIntact(_ sha256: String) -> Bool {
-        guard let data = try? Data(contentsOf: url(for: sha256)) else { return false }
-        return Digest.sha256Hex(data) == sha256
+    /// The object's bytes when they still hash to its name; nil when it is missing or damaged.
+    public func intactBytes(_ sha256: String) -> Data? {
+        guard let data = try? Data(contentsOf: url(for: sha256)), Digest.sha256Hex(data) == sha256 else { return nil }
+        return data
     }
 
     private static let sweptShards = Mutex<Set<String>>([])

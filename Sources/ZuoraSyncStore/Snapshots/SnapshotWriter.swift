@@ -16,11 +16,11 @@ public struct SnapshotIndexEntry: Sendable, Codable, Equatable {
 /// written only when its hash differs from the previous index, and files of workflows that left
 /// the store are removed.
 ///
-/// A snapshot file is a hard link to its object (`objects/ab/<sha256>.json`, itself a link to the
-/// run's export copy): the export's bytes are on disk once, and a changed workflow costs a link
-/// instead of a new file. Git and editors that save by rename replace the name, not the shared
-/// bytes; a file whose bytes were changed in place is found by its stamp, and then the object is
-/// checked against its hash and written again from the store when damaged.
+/// A snapshot file is a file of its own, never a link to its object: people edit snapshots, and
+/// many editors write in place, which through a link would change the object and the run's copy,
+/// the history `diff` reads. Its bytes come from the object (`objects/ab/<sha256>.json`, already
+/// on disk and in the page cache), checked against the hash, or from the store when the object is
+/// missing or damaged.
 public struct SnapshotWriter: Sendable {
     public let root: URL
     /// `<data>/snapshot-stats/<customer>.json`: size and modification time of each file as
@@ -81,11 +81,10 @@ public struct SnapshotWriter: Sendable {
         return FileStamp(size: Int64(info.st_size), modifiedNanoseconds: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec))
     }
 
-    /// Puts a hard link to the object at the workflow's snapshot name, replacing what was there in
-    /// one rename (a copy where links are impossible).
-    private func placeLink(to sha256: String, customerSlug: String, zuoraID: Int64, stats: inout Stats) throws {
+    /// Writes the workflow's snapshot file atomically (people read snapshots at any time).
+    private func place(_ bytes: Data, customerSlug: String, zuoraID: Int64, stats: inout Stats) throws {
         let file = workflowFile(customerSlug, zuoraID: zuoraID)
-        try AtomicFile.link(objects.url(for: sha256), to: file)
+        try AtomicFile.write(bytes, to: file, durable: false)
         stats.files[SafeIdentifier.workflowFileName(zuoraID)] = Self.stamp(file)
     }
 
@@ -121,20 +120,19 @@ public struct SnapshotWriter: Sendable {
             }
         }
         if !changed.isEmpty || !edited.isEmpty {
-            // From the store: objects not on disk, and objects whose bytes no longer match their hash.
-            var fromStore = Set(edited.filter { !objects.isIntact(hashes[$0]!) })
-            for id in changed.sorted() + edited.sorted() where !fromStore.contains(id) {
-                if objects.contains(hashes[id]!) {
-                    try placeLink(to: hashes[id]!, customerSlug: customerSlug, zuoraID: id, stats: &stats)
-                    written += 1
-                } else {
+            // From the object when it is there and whole, from the store otherwise.
+            var fromStore = Set<Int64>()
+            for id in changed.sorted() + edited.sorted() {
+                guard let bytes = objects.intactBytes(hashes[id]!) else {
                     fromStore.insert(id)
+                    continue
                 }
+                try place(bytes, customerSlug: customerSlug, zuoraID: id, stats: &stats)
+                written += 1
             }
             if !fromStore.isEmpty {
                 try store.forEachExport(customerSlug: customerSlug, zuoraIDs: fromStore) { export in
-                    try objects.replace(export.text, sha256: export.sha256)
-                    try placeLink(to: export.sha256, customerSlug: customerSlug, zuoraID: export.zuoraID, stats: &stats)
+                    try place(Data(export.text.utf8), customerSlug: customerSlug, zuoraID: export.zuoraID, stats: &stats)
                     written += 1
                 }
             }
