@@ -25,11 +25,6 @@ public struct FixtureTenant: Sendable {
                              tokenTTL: settings.tokenTTL ?? 3599)
     }
 
-    public func listItems() throws -> [JSONValue] {
-        let data = try Data(contentsOf: directory.appendingPathComponent("workflows.json"))
-        return try JSONValue.parse(data).arrayValue ?? []
-    }
-
     /// `workflows.json` as bytes with the byte range of each list item, and the items' ids: what
     /// the mock serves pages from, parsing only the page asked for (a tenant of 20,000 workflows
     /// held as parsed values cost the in-process benchmarks 45 MB).

@@ -296,16 +296,17 @@ public final class Store: Sendable {
                  listed.calloutTrigger.sqlValue, listed.ondemandTrigger.sqlValue, listed.scheduledTrigger.sqlValue,
                  listed.interval.sqlValue, listed.timezone.sqlValue, listed.createdAt.sqlValue, listed.updatedAt.sqlValue]
             }
-            let changed = unique.filter { item in
-                storedRows[item.listed.id] != listedValues(item.listed)
-                    || (item.exportSHA256 != nil && stored[item.listed.id] != item.exportSHA256)
+            let changed: [(item: WorkflowUpsert, listedValues: [SQLValue])] = unique.compactMap { item in
+                let values = listedValues(item.listed)
+                let exportDiffers = item.exportSHA256 != nil && stored[item.listed.id] != item.exportSHA256
+                return storedRows[item.listed.id] != values || exportDiffers ? (item, values) : nil
             }
             // 100 rows a statement: one round trip per 100 workflows on PostgreSQL.
             for start in stride(from: 0, to: changed.count, by: 100) {
                 let chunk = Array(changed[start..<min(start + 100, changed.count)])
                 var values: [SQLValue] = []
                 values.reserveCapacity(chunk.count * 19)
-                for item in chunk {
+                for (item, listedValues) in chunk {
                     let listed = item.listed
                     var export: String?
                     if let expected = item.exportSHA256, stored[listed.id] != expected {
@@ -316,7 +317,7 @@ public final class Store: Sendable {
                         export = text
                     }
                     CrashPoints.hit()
-                    values += [customerID.sqlValue, listed.id.sqlValue] + listedValues(listed) + [
+                    values += [customerID.sqlValue, listed.id.sqlValue] + listedValues + [
                         export.sqlValue, (export == nil ? nil : item.exportSHA256).sqlValue, (export == nil ? nil : now).sqlValue, now.sqlValue,
                     ]
                 }

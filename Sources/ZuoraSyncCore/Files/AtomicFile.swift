@@ -11,33 +11,18 @@ public enum AtomicFile {
     /// anything vouches for them, and whose readers can check them.
     public static func write(_ data: Data, to url: URL, mode: mode_t = 0o644, durable: Bool = true) throws {
         let (path, slash, directoryPath, directory) = split(url)
-        // A directory checked and created once in this process is not checked component by
-        // component again (one lstat of the target instead of one per component, and no mkdir):
-        // thousands of files go into the same few directories.
-        let isKnown = knownDirectories.withLock { $0.contains(directoryPath) }
-        if isKnown {
-            try PathSafety.checkFile(path: path)
-        } else {
-            try PathSafety.check(url)
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        }
+        try prepare(directoryPath, directory)
+        try PathSafety.checkFile(path: path)
         let tempPath = "\(directoryPath)/.\(path[path.index(after: slash)...]).tmp-\(processID)-\(RandomSource.system.hex(digits: 8))"
         var fd = open(tempPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
-        if fd < 0, errno == ENOENT, isKnown {
-            // Removed since (a stage redone from scratch): check and create it again.
-            knownDirectories.withLock { _ = $0.remove(directoryPath) }
-            try PathSafety.check(url)
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        if fd < 0, errno == ENOENT {
+            // Removed since it was checked (a stage redone from scratch): check and create it again.
+            forget(directoryPath)
+            try prepare(directoryPath, directory)
             fd = open(tempPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         }
         var temp: URL { URL(fileURLWithPath: tempPath, isDirectory: false) }
         guard fd >= 0 else { throw posixError("create", temp) }
-        if !isKnown {
-            knownDirectories.withLock { known in
-                if known.count > 4096 { known.removeAll() }
-                known.insert(directoryPath)
-            }
-        }
         var ok = false
         defer {
             if !ok { unlink(tempPath) }
@@ -81,10 +66,14 @@ public enum AtomicFile {
     }
 
     /// Checks `directory` for links and creates it, once per process (until
-    /// `forgetCheckedDirectories`), as `write` does for the directories it writes into. Callers
-    /// that then get ENOENT in it call `forget(directory:)` and this again.
+    /// `forgetCheckedDirectories`), as `write` does for the directories it writes into: thousands
+    /// of files go into the same few directories, and a known one costs no lstat per component
+    /// and no mkdir. Callers that then get ENOENT in it call `forget(directory:)` and this again.
     public static func prepareDirectory(_ directory: URL) throws {
-        let directoryPath = directory.path
+        try prepare(directory.path, directory)
+    }
+
+    private static func prepare(_ directoryPath: String, _ directory: URL) throws {
         guard !knownDirectories.withLock({ $0.contains(directoryPath) }) else { return }
         try PathSafety.check(directory)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -96,24 +85,25 @@ public enum AtomicFile {
 
     /// Checks `directory` again on its next use (it was removed since).
     public static func forget(directory: URL) {
-        let directoryPath = directory.path
-        knownDirectories.withLock { _ = $0.remove(directoryPath) }
+        forget(directory.path)
+    }
+
+    private static func forget(_ directoryPath: String) {
+        _ = knownDirectories.withLock { $0.remove(directoryPath) }
     }
 
     /// Writes a file that does not exist yet straight under its name (no temporary file and
     /// rename), for files whose readers check them whole: a canonical JSON object cut short is
     /// never valid JSON. A name that exists is replaced with `write` instead. Not durable.
     public static func writeNew(_ data: Data, to url: URL, mode: mode_t = 0o644) throws {
-        let (path, slash, _, directory) = split(url)
-        try prepareDirectory(directory)
+        let (path, _, directoryPath, directory) = split(url)
+        try prepare(directoryPath, directory)
         try PathSafety.checkFile(path: path)
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard fd >= 0 else {
-            if errno == EEXIST || errno == ENOENT {
-                // There already, or the directory went away since it was checked.
-                forget(directory: directory)
-                return try write(data, to: url, mode: mode, durable: false)
-            }
+            // There already (replaced by rename), or the directory went away since it was
+            // checked (`write` checks and creates it again).
+            if errno == EEXIST || errno == ENOENT { return try write(data, to: url, mode: mode, durable: false) }
             throw posixError("create", url)
         }
         var ok = false

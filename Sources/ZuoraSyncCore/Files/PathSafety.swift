@@ -29,11 +29,7 @@ public enum PathSafety {
         }
     }
 
-    /// Throws when `url` itself is a symbolic link (its directory was checked already).
-    public static func checkFile(_ url: URL) throws {
-        try checkFile(path: url.path)
-    }
-
+    /// Throws when the file at `path` is itself a symbolic link (its directory was checked already).
     public static func checkFile(path: String) throws {
         var info = stat()
         if lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFLNK {
