@@ -208,12 +208,29 @@ struct ProportionalWorkTests {
         var byName: [String: Int]
         var url: URL
         var any: JSONValue
+        var nested: [[Inner]]
+        var wrapped: Wrapper
+        var deep: [String: [String: Inner]]
+    }
+
+    /// Encodes a struct through a single-value container (a value at its parent's place).
+    struct Wrapper: Codable, Equatable {
+        var inner: Sample.Inner
+        init(inner: Sample.Inner) { self.inner = inner }
+        init(from decoder: any Decoder) throws { inner = try decoder.singleValueContainer().decode(Sample.Inner.self) }
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            try container.encode(inner)
+        }
     }
 
     static let sample = Sample(name: "Ünïcödé \"quoted\"\n", when: Date(timeIntervalSince1970: 1_700_000_000.123), kind: .two, ratio: 0.5,
                                whole: 2, count: -3, missing: nil, inner: [.init(values: [1, 2], flag: nil), .init(values: [], flag: true)],
                                byName: ["b": 2, "a": 1], url: URL(string: "https://rest.zuora.com/v1")!,
-                               any: .object(["x": .array([.null, .double(1.25)])]))
+                               any: .object(["x": .array([.null, .double(1.25)])]),
+                               nested: [[], [.init(values: [7], flag: false)], [.init(values: [8, 9], flag: nil), .init(values: [], flag: true)]],
+                               wrapped: Wrapper(inner: .init(values: [3], flag: true)),
+                               deep: ["z": ["k": .init(values: [1], flag: nil)], "a": [:]])
 
     @Test func theProjectsCoderWritesWhatFoundationsEncoderWroteAndReadsItBack() throws {
         let encoder = JSONEncoder()
@@ -224,6 +241,13 @@ struct ProportionalWorkTests {
         let foundation = try JSONValue.parse(encoder.encode(Self.sample)).canonicalData()
         let ours = try CanonicalJSON.encode(Self.sample)
         #expect(String(decoding: ours, as: UTF8.self) == String(decoding: foundation, as: UTF8.self))
+        // Each nested value is written as soon as it is encoded: the same bytes at every depth,
+        // in the compact line form and with a version field added at the top.
+        #expect(try CanonicalJSON.encodeLine(Self.sample) == JSONValue.parse(foundation).compactCanonicalString())
+        guard case .object(var fields) = try JSONValue.parse(foundation) else { Issue.record("not an object"); return }
+        fields["formatVersion"] = .int(3)
+        #expect(try CanonicalJSON.encode(Self.sample, formatVersion: 3) == JSONValue.object(fields).canonicalData())
+        #expect(throws: FileError.self) { try CanonicalJSON.encode([1, 2], formatVersion: 1) }
         var expected = Self.sample
         expected.when = try #require(Timestamp.parse(Timestamp.format(Self.sample.when)))
         #expect(try CanonicalJSON.decode(Sample.self, from: ours) == expected)

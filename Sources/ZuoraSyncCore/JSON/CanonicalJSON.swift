@@ -3,16 +3,18 @@ import Foundation
 /// Encodes and decodes the tool's own files (stage outputs, manifests, jobs) deterministically:
 /// sorted keys, 2-space indentation, ISO 8601 dates, a trailing newline.
 public enum CanonicalJSON {
-    /// Encodes `value` through `JSONValue`, so the bytes match `JSONValue.canonicalData()`.
+    /// Encodes `value` canonically: the bytes match `JSONValue.canonicalData()` of the same value.
     public static func encode<T: Encodable>(_ value: T) throws -> Data {
-        // Straight into a JSONValue tree (no Foundation JSONEncoder and no text to parse back):
-        // Foundation's coders were the largest CPU cost of an unchanged resync.
-        try JSONValueEncoder.encode(value).canonicalData()
+        // Straight into bytes (no Foundation JSONEncoder and no text to parse back): Foundation's
+        // coders were the largest CPU cost of an unchanged resync.
+        var bytes = try JSONValueEncoder.canonicalBytes(value, pretty: true)
+        bytes.append(0x0A)
+        return Data(bytes)
     }
 
     /// Encodes `value` as one line of compact JSON with sorted keys (no newline): event and log lines.
     public static func encodeLine<T: Encodable>(_ value: T) throws -> String {
-        try JSONValueEncoder.encode(value).compactCanonicalString()
+        String(decoding: try JSONValueEncoder.canonicalBytes(value, pretty: false), as: UTF8.self)
     }
 
     /// Decodes a file written by `encode`, through the project's parser.

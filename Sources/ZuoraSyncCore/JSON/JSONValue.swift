@@ -129,9 +129,9 @@ struct CanonicalWriter {
     var bytes: [UInt8] = []
     let pretty: Bool
 
-    init(pretty: Bool) {
+    init(pretty: Bool, capacity: Int = 16_384) {
         self.pretty = pretty
-        bytes.reserveCapacity(16_384)
+        bytes.reserveCapacity(capacity)
     }
 
     mutating func write(_ value: JSONValue, indent: Int) {
@@ -168,7 +168,7 @@ struct CanonicalWriter {
         }
     }
 
-    private mutating func newline(_ indent: Int) {
+    mutating func newline(_ indent: Int) {
         guard pretty else { return }
         bytes.append(0x0A)
         bytes.append(contentsOf: repeatElement(UInt8(ascii: " "), count: indent))
@@ -178,7 +178,7 @@ struct CanonicalWriter {
 
     private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
-    private mutating func writeQuoted(_ text: String) {
+    mutating func writeQuoted(_ text: String) {
         bytes.append(UInt8(ascii: "\""))
         var text = text
         text.withUTF8 { utf8 in

@@ -1,34 +1,54 @@
 import Foundation
 
-/// Encodes any `Encodable` straight into a `JSONValue`, with the conventions of the tool's files:
-/// dates as `Timestamp.format` text, URLs as their absolute string, nil optionals left out. It
-/// replaces Foundation's `JSONEncoder` followed by a parse on the hot paths (result, plan and state
-/// files): the same canonical bytes, without building and re-reading JSON text.
+/// Encodes any `Encodable` straight into canonical JSON bytes (what `JSONValue.canonicalData()`
+/// writes), with the conventions of the tool's files: dates as `Timestamp.format` text, URLs as
+/// their absolute string, nil optionals left out. It replaces Foundation's `JSONEncoder` followed
+/// by a parse on the hot paths (result, plan and state files). Each nested value is written out as
+/// soon as its `encode(to:)` returns, so a listing of 20,000 workflows never exists as a tree of
+/// dictionaries, only as the bytes of each workflow and then the file.
 public enum JSONValueEncoder {
-    /// The value as a `JSONValue` tree.
-    public static func encode<T: Encodable>(_ value: T) throws -> JSONValue {
-        try box(value, codingPath: [])
+    /// The value's canonical bytes: `pretty` is the 2-space form of the files (without the trailing
+    /// newline), otherwise one compact line. `extraFields` are added to the top-level object
+    /// (`formatVersion`); a value that does not encode as an object then throws `notAnObject`.
+    public static func canonicalBytes<T: Encodable>(_ value: T, pretty: Bool, extraFields: [String: JSONValue] = [:]) throws -> [UInt8] {
+        var node = try box(value, codingPath: [], depth: 0, pretty: pretty)
+        if !extraFields.isEmpty {
+            guard case .object(let object) = node else { throw NotAnObject() }
+            for (key, field) in extraFields { object.items[key] = .value(field) }
+            node = .object(object)
+        }
+        var output = CanonicalWriter(pretty: pretty)
+        output.write(node, indent: 0)
+        return output.bytes
     }
 
+    /// What `canonicalBytes` throws when `extraFields` are asked of a value that is not an object.
+    public struct NotAnObject: Error {}
+
     /// `codingPath` is built only for a value that needs an encoder of its own (building it for
-    /// every field cost more than the encoding).
-    static func box<T: Encodable>(_ value: T, codingPath: @autoclosure () -> [any CodingKey]) throws -> JSONValue {
+    /// every field cost more than the encoding); `depth` is its length.
+    static func box<T: Encodable>(_ value: T, codingPath: @autoclosure () -> [any CodingKey], depth: Int, pretty: Bool) throws -> EncodingNode {
         switch value {
-        case let json as JSONValue: return json
-        case let date as Date: return .string(Timestamp.format(date))
-        case let url as URL: return .string(url.absoluteString)
-        case let data as Data: return .string(data.base64EncodedString())
-        case let text as String: return .string(text)
-        case let flag as Bool: return .bool(flag)
-        case let number as Int: return .int(Int64(number))
-        case let number as Int64: return .int(number)
-        case let number as Double: return wholeOrDouble(number)
-        case let number as Float: return wholeOrDouble(Double(number))
-        case let number as any BinaryInteger: return Int64(exactly: number).map(JSONValue.int) ?? .double(Double(number))
+        case let json as JSONValue: return .value(json)
+        case let date as Date: return .value(.string(Timestamp.format(date)))
+        case let url as URL: return .value(.string(url.absoluteString))
+        case let data as Data: return .value(.string(data.base64EncodedString()))
+        case let text as String: return .value(.string(text))
+        case let flag as Bool: return .value(.bool(flag))
+        case let number as Int: return .value(.int(Int64(number)))
+        case let number as Int64: return .value(.int(number))
+        case let number as Double: return .value(wholeOrDouble(number))
+        case let number as Float: return .value(wholeOrDouble(Double(number)))
+        case let number as any BinaryInteger: return .value(Int64(exactly: number).map(JSONValue.int) ?? .double(Double(number)))
         default:
-            let encoder = ValueEncoder(codingPath: codingPath())
+            let encoder = ValueEncoder(codingPath: codingPath(), pretty: pretty)
             try value.encode(to: encoder)
-            return encoder.node?.resolve() ?? .object([:])
+            let node = encoder.node ?? .object(ObjectBox())
+            guard depth > 0 else { return node }
+            // Finished: written now, at the indentation it has in the file.
+            var output = CanonicalWriter(pretty: pretty, capacity: 512)
+            output.write(node, indent: 2 * depth)
+            return .rendered(output.bytes)
         }
     }
 
@@ -39,24 +59,50 @@ public enum JSONValueEncoder {
     }
 }
 
-/// A node of the tree being encoded; containers are references so nested containers can fill
-/// them after they were attached.
-private enum EncodingNode {
+/// A node of the value being encoded; containers are references so nested containers can fill
+/// them after they were attached. A finished nested value is kept as its bytes (`rendered`).
+enum EncodingNode {
     case value(JSONValue)
+    case rendered([UInt8])
     case object(ObjectBox)
     case array(ArrayBox)
+}
 
-    func resolve() -> JSONValue {
-        switch self {
-        case .value(let value): return value
-        case .object(let box): return .object(box.items.mapValues { $0.resolve() })
-        case .array(let box): return .array(box.items.map { $0.resolve() })
+final class ObjectBox { var items: [String: EncodingNode] = [:] }
+final class ArrayBox { var items: [EncodingNode] = [] }
+
+extension CanonicalWriter {
+    /// Writes a node being encoded, in the same form as `write(_: JSONValue, indent:)`.
+    mutating func write(_ node: EncodingNode, indent: Int) {
+        switch node {
+        case .value(let value): write(value, indent: indent)
+        case .rendered(let rendered): bytes.append(contentsOf: rendered)
+        case .array(let box):
+            if box.items.isEmpty { bytes.append(contentsOf: "[]".utf8); return }
+            bytes.append(UInt8(ascii: "["))
+            for (index, item) in box.items.enumerated() {
+                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                newline(indent + 2)
+                write(item, indent: indent + 2)
+            }
+            newline(indent)
+            bytes.append(UInt8(ascii: "]"))
+        case .object(let box):
+            if box.items.isEmpty { bytes.append(contentsOf: "{}".utf8); return }
+            bytes.append(UInt8(ascii: "{"))
+            for (index, key) in box.items.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
+                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                newline(indent + 2)
+                writeQuoted(key)
+                bytes.append(UInt8(ascii: ":"))
+                if pretty { bytes.append(UInt8(ascii: " ")) }
+                write(box.items[key]!, indent: indent + 2)
+            }
+            newline(indent)
+            bytes.append(UInt8(ascii: "}"))
         }
     }
 }
-
-private final class ObjectBox { var items: [String: EncodingNode] = [:] }
-private final class ArrayBox { var items: [EncodingNode] = [] }
 
 private struct IndexKey: CodingKey {
     var stringValue: String { "Index \(intValue!)" }
@@ -68,10 +114,14 @@ private struct IndexKey: CodingKey {
 
 private final class ValueEncoder: Encoder {
     let codingPath: [any CodingKey]
+    let pretty: Bool
     var userInfo: [CodingUserInfoKey: Any] { [:] }
     var node: EncodingNode?
 
-    init(codingPath: [any CodingKey]) { self.codingPath = codingPath }
+    init(codingPath: [any CodingKey], pretty: Bool) {
+        self.codingPath = codingPath
+        self.pretty = pretty
+    }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
         let box: ObjectBox
@@ -79,7 +129,7 @@ private final class ValueEncoder: Encoder {
             box = ObjectBox()
             node = .object(box)
         }
-        return KeyedEncodingContainer(KeyedContainer<Key>(box: box, codingPath: codingPath))
+        return KeyedEncodingContainer(KeyedContainer<Key>(box: box, codingPath: codingPath, pretty: pretty))
     }
 
     func unkeyedContainer() -> any UnkeyedEncodingContainer {
@@ -88,7 +138,7 @@ private final class ValueEncoder: Encoder {
             box = ArrayBox()
             node = .array(box)
         }
-        return UnkeyedContainer(box: box, codingPath: codingPath)
+        return UnkeyedContainer(box: box, codingPath: codingPath, pretty: pretty)
     }
 
     func singleValueContainer() -> any SingleValueEncodingContainer { SingleContainer(encoder: self) }
@@ -98,13 +148,16 @@ private final class ValueEncoder: Encoder {
         var codingPath: [any CodingKey] { encoder.codingPath }
         mutating func encodeNil() throws { encoder.node = .value(.null) }
         mutating func encode<T: Encodable>(_ value: T) throws {
-            encoder.node = .value(try JSONValueEncoder.box(value, codingPath: codingPath))
+            // The same place in the file as the encoder's own value: rendered at its depth, or
+            // kept as a node at the top.
+            encoder.node = try JSONValueEncoder.box(value, codingPath: codingPath, depth: 0, pretty: encoder.pretty)
         }
     }
 
     private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
         let box: ObjectBox
         let codingPath: [any CodingKey]
+        let pretty: Bool
 
         mutating func encodeNil(forKey key: Key) throws { box.items[key.stringValue] = .value(.null) }
         // The scalars directly, without the generic path's dynamic casts.
@@ -114,25 +167,28 @@ private final class ValueEncoder: Encoder {
         mutating func encode(_ value: Int64, forKey key: Key) throws { box.items[key.stringValue] = .value(.int(value)) }
         mutating func encode(_ value: Double, forKey key: Key) throws { box.items[key.stringValue] = .value(JSONValueEncoder.wholeOrDouble(value)) }
         mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
-            box.items[key.stringValue] = .value(try JSONValueEncoder.box(value, codingPath: codingPath + [key]))
+            box.items[key.stringValue] = try JSONValueEncoder.box(value, codingPath: codingPath + [key], depth: codingPath.count + 1, pretty: pretty)
         }
         mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
             let nested = ObjectBox()
             box.items[key.stringValue] = .object(nested)
-            return KeyedEncodingContainer(KeyedContainer<NestedKey>(box: nested, codingPath: codingPath + [key]))
+            return KeyedEncodingContainer(KeyedContainer<NestedKey>(box: nested, codingPath: codingPath + [key], pretty: pretty))
         }
         mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
             let nested = ArrayBox()
             box.items[key.stringValue] = .array(nested)
-            return UnkeyedContainer(box: nested, codingPath: codingPath + [key])
+            return UnkeyedContainer(box: nested, codingPath: codingPath + [key], pretty: pretty)
         }
-        mutating func superEncoder() -> any Encoder { SuperEncoder(parent: box, key: "super", codingPath: codingPath) }
-        mutating func superEncoder(forKey key: Key) -> any Encoder { SuperEncoder(parent: box, key: key.stringValue, codingPath: codingPath + [key]) }
+        mutating func superEncoder() -> any Encoder { SuperEncoder(parent: box, key: "super", codingPath: codingPath, pretty: pretty) }
+        mutating func superEncoder(forKey key: Key) -> any Encoder {
+            SuperEncoder(parent: box, key: key.stringValue, codingPath: codingPath + [key], pretty: pretty)
+        }
     }
 
     private struct UnkeyedContainer: UnkeyedEncodingContainer {
         let box: ArrayBox
         let codingPath: [any CodingKey]
+        let pretty: Bool
         var count: Int { box.items.count }
 
         mutating func encodeNil() throws { box.items.append(.value(.null)) }
@@ -142,24 +198,24 @@ private final class ValueEncoder: Encoder {
         mutating func encode(_ value: Int64) throws { box.items.append(.value(.int(value))) }
         mutating func encode(_ value: Double) throws { box.items.append(.value(JSONValueEncoder.wholeOrDouble(value))) }
         mutating func encode<T: Encodable>(_ value: T) throws {
-            box.items.append(.value(try JSONValueEncoder.box(value, codingPath: codingPath + [IndexKey(count)])))
+            box.items.append(try JSONValueEncoder.box(value, codingPath: codingPath + [IndexKey(count)], depth: codingPath.count + 1, pretty: pretty))
         }
         mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
             let nested = ObjectBox()
             let path = codingPath + [IndexKey(count)]
             box.items.append(.object(nested))
-            return KeyedEncodingContainer(KeyedContainer<NestedKey>(box: nested, codingPath: path))
+            return KeyedEncodingContainer(KeyedContainer<NestedKey>(box: nested, codingPath: path, pretty: pretty))
         }
         mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
             let nested = ArrayBox()
             let path = codingPath + [IndexKey(count)]
             box.items.append(.array(nested))
-            return UnkeyedContainer(box: nested, codingPath: path)
+            return UnkeyedContainer(box: nested, codingPath: path, pretty: pretty)
         }
         mutating func superEncoder() -> any Encoder {
             let holder = ObjectBox()
             box.items.append(.object(holder))
-            return SuperEncoder(parent: holder, key: "super", codingPath: codingPath)
+            return SuperEncoder(parent: holder, key: "super", codingPath: codingPath, pretty: pretty)
         }
     }
 
@@ -171,8 +227,8 @@ private final class ValueEncoder: Encoder {
         var codingPath: [any CodingKey] { inner.codingPath }
         var userInfo: [CodingUserInfoKey: Any] { [:] }
 
-        init(parent: ObjectBox, key: String, codingPath: [any CodingKey]) {
-            inner = ValueEncoder(codingPath: codingPath)
+        init(parent: ObjectBox, key: String, codingPath: [any CodingKey], pretty: Bool) {
+            inner = ValueEncoder(codingPath: codingPath, pretty: pretty)
             self.parent = parent
             self.key = key
         }

@@ -60,11 +60,13 @@ extension CanonicalJSON {
 extension CanonicalJSON {
     /// Encodes `value` (which must encode as an object) with a `formatVersion` field, canonically.
     public static func encode<T: Encodable>(_ value: T, formatVersion: Int) throws -> Data {
-        guard case .object(var fields) = try JSONValueEncoder.encode(value) else {
+        do {
+            var bytes = try JSONValueEncoder.canonicalBytes(value, pretty: true, extraFields: ["formatVersion": .int(Int64(formatVersion))])
+            bytes.append(0x0A)
+            return Data(bytes)
+        } catch is JSONValueEncoder.NotAnObject {
             throw FileError(path: "\(T.self)", message: "a versioned file must hold a JSON object")
         }
-        fields["formatVersion"] = .int(Int64(formatVersion))
-        return JSONValue.object(fields).canonicalData()
     }
 }
 
