@@ -49,3 +49,39 @@ public struct ListedWorkflow: Sendable, Codable, Equatable {
         text.replacingNUL
     }
 }
+
+extension ListedWorkflow {
+    /// SHA-256 of a whole listing: equal for two listings of the same workflows (in the same
+    /// order) with every field equal. Each field is written with its length, so no two different
+    /// listings give the same bytes.
+    public static func fingerprint(of workflows: [ListedWorkflow]) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(workflows.count * 256)
+        func add(_ text: String?) {
+            guard let text else { bytes.append(0); return }
+            bytes.append(1)
+            bytes.append(contentsOf: String(text.utf8.count).utf8)
+            bytes.append(UInt8(ascii: ":"))
+            bytes.append(contentsOf: text.utf8)
+        }
+        func add(_ number: Int64?) { add(number.map { String($0) }) }
+        func add(_ flag: Bool?) { bytes.append(flag.map { $0 ? 2 : 1 } ?? 0) }
+        for workflow in workflows {
+            add(workflow.id)
+            add(workflow.name)
+            add(workflow.description)
+            add(workflow.status)
+            add(workflow.createdAt)
+            add(workflow.updatedAt)
+            add(workflow.calloutTrigger)
+            add(workflow.ondemandTrigger)
+            add(workflow.scheduledTrigger)
+            add(workflow.interval)
+            add(workflow.timezone)
+            add(workflow.activeVersionID)
+            add(workflow.activeVersion)
+            add(workflow.activeVersionType)
+        }
+        return Digest.sha256Hex(Data(bytes))
+    }
+}

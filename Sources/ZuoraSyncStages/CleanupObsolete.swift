@@ -78,6 +78,13 @@ public struct CleanupObsolete: StageKind {
             plan.isApplied = true
             try AtomicFile.writeIfChanged(CanonicalJSON.encode(plan, formatVersion: Self.resultFormatVersion), to: planFile)
         }
+        // The customer now holds exactly the listing: remembered, so that the next run of the same
+        // listing compares nothing (`Store.listingMatch`). The store checks what it can first.
+        let saved = try context.result(of: SaveWorkflows.self)
+        if plan.isApplied, let listingSHA256 = saved.listingSHA256, try store.listingMatch(customerSlug: context.customer.id) != listingSHA256 {
+            let listed = try context.result(of: FetchWorkflowPages.self).workflows.count
+            try store.recordListingMatch(customerSlug: context.customer.id, listingSHA256: listingSHA256, listedCount: listed)
+        }
         return StageOutput(plan, warnings: warnings,
                            status: plan.isApplied ? .committed : (context.options.dryRun ? .dryRun : .skipped))
     }
@@ -85,7 +92,17 @@ public struct CleanupObsolete: StageKind {
     private func makePlan(_ context: StageContext, settings: Settings) throws -> Result {
         let listing = try context.result(of: FetchWorkflowPages.self)
         let saved = try context.result(of: SaveWorkflows.self)
-        let stored = try context.services.store.storedWorkflows(customerSlug: context.customer.id)
+        let store = context.services.store
+        if saved.storeMatchedListing, let listingSHA256 = saved.listingSHA256,
+           try store.listingMatch(customerSlug: context.customer.id) == listingSHA256 {
+            // The store holds exactly this listing (save-workflows found it so and nothing was
+            // written since): nothing is obsolete, and the stored rows need not be read.
+            var plan = Result(obsolete: [], storedCount: listing.workflows.count, skippedReason: nil, isApplied: false)
+            plan.skippedReason = refusal(listing: listing, plan: plan, context: context, settings: settings)
+            if plan.skippedReason == nil, context.options.dryRun { plan.skippedReason = Self.dryRunReason }
+            return plan
+        }
+        let stored = try store.storedWorkflows(customerSlug: context.customer.id)
         let listed = Set(listing.workflows.map(\.id))
         let obsolete = stored.values.filter { !listed.contains($0.zuoraID) }.sorted { $0.zuoraID < $1.zuoraID }
             .map { Result.Entry(id: $0.zuoraID, name: $0.name) }

@@ -72,8 +72,9 @@ public struct ExtractTasks: StageKind {
         // Every workflow whose tasks do not come from its stored export, whichever run stored it;
         // 200 workflows per transaction (one commit instead of one per workflow, bounded memory).
         // The next batch is read and parsed while this one is written (two batches in memory).
-        let targets = try store.workflowsWithStaleTasks(customerSlug: context.customer.id)
         let slug = context.customer.id
+        // A store proven to hold a listing, with nothing written since, has no stale tasks.
+        let targets = try store.listingMatch(customerSlug: slug) != nil ? [] : try store.workflowsWithStaleTasks(customerSlug: slug)
         let batches = stride(from: 0, to: targets.count, by: 200).map { Set(targets[$0..<min($0 + 200, targets.count)]) }
         @Sendable func extracted(_ slice: Set<Int64>) throws -> [(zuoraID: Int64, extraction: TaskExtraction)] {
             try store.exports(customerSlug: slug, zuoraIDs: slice).map { export in

@@ -75,6 +75,12 @@ public struct SaveWorkflows: StageKind {
         public var unchanged: Int
         public var exportsStored: Int
         public var changed: [Changed]
+        /// The listing's fingerprint (`ListedWorkflow.fingerprint`), when the store now holds it as
+        /// listed: applied (not a dry run) and no export failed. Cleanup records the match with it.
+        public var listingSHA256: String?
+        /// The store was already proven to hold this listing (`Store.listingMatch`) and nothing was
+        /// downloaded: the stage compared and wrote nothing.
+        public var storeMatchedListing: Bool
 
         /// Reads format 1 too, whose counts were a dictionary.
         public init(from decoder: any Decoder) throws {
@@ -86,10 +92,14 @@ public struct SaveWorkflows: StageKind {
             updated = try c.decodeIfPresent(Int.self, forKey: .updated) ?? legacy["updated"] ?? 0
             unchanged = try c.decodeIfPresent(Int.self, forKey: .unchanged) ?? legacy["unchanged"] ?? 0
             exportsStored = try c.decodeIfPresent(Int.self, forKey: .exportsStored) ?? legacy["exports_stored"] ?? 0
+            listingSHA256 = try c.decodeIfPresent(String.self, forKey: .listingSHA256)
+            storeMatchedListing = try c.decodeIfPresent(Bool.self, forKey: .storeMatchedListing) ?? false
         }
 
-        init(plan: Plan, isApplied: Bool) {
+        init(plan: Plan, isApplied: Bool, listingSHA256: String?, storeMatchedListing: Bool) {
             self.isApplied = isApplied
+            self.listingSHA256 = listingSHA256
+            self.storeMatchedListing = storeMatchedListing
             created = plan.items.filter { $0.action == .created }.count
             updated = plan.items.filter { $0.action == .updated }.count
             unchanged = plan.unchanged
@@ -99,7 +109,9 @@ public struct SaveWorkflows: StageKind {
             }
         }
 
-        private enum CodingKeys: String, CodingKey { case isApplied, created, updated, unchanged, exportsStored, changed, counts }
+        private enum CodingKeys: String, CodingKey {
+            case isApplied, created, updated, unchanged, exportsStored, changed, counts, listingSHA256, storeMatchedListing
+        }
 
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -109,6 +121,8 @@ public struct SaveWorkflows: StageKind {
             try c.encode(unchanged, forKey: .unchanged)
             try c.encode(exportsStored, forKey: .exportsStored)
             try c.encode(changed, forKey: .changed)
+            try c.encodeIfPresent(listingSHA256, forKey: .listingSHA256)
+            if storeMatchedListing { try c.encode(true, forKey: .storeMatchedListing) }
         }
     }
 
@@ -121,19 +135,35 @@ public struct SaveWorkflows: StageKind {
         let downloadsDirectory = try context.directory(of: DownloadExports.self)
         let listing = try context.result(of: FetchWorkflowPages.self)
         let downloads = try context.result(of: DownloadExports.self)
+        let store = context.services.store
+        let slug = context.customer.id
+        let isDryRun = context.options.dryRun
+        let fingerprint = isDryRun ? nil : ListedWorkflow.fingerprint(of: listing.workflows)
+        // Nothing downloaded and the store already proven to hold this very listing: nothing can
+        // differ, so nothing is compared or written (an unchanged resync costs what listing costs).
+        var storeMatchesListing = false
+        if let fingerprint, downloads.downloaded.isEmpty, downloads.failed.isEmpty {
+            storeMatchesListing = try store.listingMatch(customerSlug: slug) == fingerprint
+        }
+        // A workflow whose export failed keeps its stored updatedAt and version: written from the
+        // listing, it would look current next run with its old export, and not be downloaded again
+        // before the next full pass.
+        let written = try writtenListing(listing.workflows, failed: Set(downloads.failed.map(\.id)), store: store, slug: slug)
         let plan: Plan
         if FileManager.default.fileExists(atPath: planFile.path) {
             plan = try CanonicalJSON.readVersioned(Plan.self, from: planFile)
         } else {
-            plan = try makePlan(context, listing: listing, downloads: downloads)
+            plan = storeMatchesListing ? Plan(items: [], unchanged: listing.workflows.count, exportsStored: 0)
+                : try makePlan(context, listing: written, downloads: downloads)
             try CanonicalJSON.write(plan, to: planFile)
         }
-        let store = context.services.store
-        if !context.options.dryRun {
+        if storeMatchesListing {
+            _ = try store.upsertCustomer(context.customer)   // its name or address may have changed in the customers file
+        } else if !isDryRun {
             // Every listed row goes to the store, which writes only what differs; exports whose hash
             // equals the stored one are not even read.
             let hashes = Dictionary(uniqueKeysWithValues: downloads.downloaded.map { ($0.id, $0.sha256) })
-            try store.apply(listing.workflows.map { WorkflowUpsert(listed: $0, exportSHA256: hashes[$0.id]) },
+            try store.apply(written.map { WorkflowUpsert(listed: $0, exportSHA256: hashes[$0.id]) },
                             customer: context.customer, syncedAt: context.runStartedAt) { id in
                 try String(contentsOf: DownloadExports.exportFile(id, in: downloadsDirectory), encoding: .utf8)
             }
@@ -144,16 +174,32 @@ public struct SaveWorkflows: StageKind {
             for (id, sha) in stored { try objects.link(DownloadExports.exportFile(id, in: downloadsDirectory), sha256: sha) }
             if !stored.isEmpty { try objects.flush() }
             if !plan.items.isEmpty {
-                try context.services.snapshots.refresh(customerSlug: context.customer.id, store: store)
+                try context.services.snapshots.refresh(customerSlug: slug, store: store)
             }
             try store.recordChanges(plan.items.map { item in
-                WorkflowChangeRow(runID: context.runID, customerSlug: context.customer.id, zuoraID: item.listed.id, name: item.listed.name,
+                WorkflowChangeRow(runID: context.runID, customerSlug: slug, zuoraID: item.listed.id, name: item.listed.name,
                                   action: item.action.rawValue, fields: item.changedFields, exportSHA256Before: item.previousExportSHA256,
                                   exportSHA256After: item.exportSHA256 ?? item.previousExportSHA256, changedAt: context.runStartedAt)
             })
         }
         // plan.json and result.json hold only what changed.
-        return StageOutput(Result(plan: plan, isApplied: !context.options.dryRun), status: context.options.dryRun ? .dryRun : .committed)
+        let result = Result(plan: plan, isApplied: !isDryRun, listingSHA256: downloads.failed.isEmpty ? fingerprint : nil,
+                            storeMatchedListing: storeMatchesListing)
+        return StageOutput(result, status: isDryRun ? .dryRun : .committed)
+    }
+
+    /// The listing as the store gets it: a workflow whose export failed keeps the stored
+    /// `updatedAt` and version (if it has a stored row).
+    private func writtenListing(_ listed: [ListedWorkflow], failed: Set<Int64>, store: Store, slug: String) throws -> [ListedWorkflow] {
+        guard !failed.isEmpty else { return listed }
+        let stored = try store.storedWorkflows(customerSlug: slug)
+        return listed.map { workflow in
+            guard failed.contains(workflow.id), let existing = stored[workflow.id] else { return workflow }
+            var kept = workflow
+            kept.updatedAt = existing.updatedOn
+            kept.activeVersion = existing.version
+            return kept
+        }
     }
 
     public static func counts(of result: Result) -> [String: Int] {
@@ -166,12 +212,12 @@ public struct SaveWorkflows: StageKind {
         summary.changes += result.changed.map { ($0.action == .created ? "+ " : "~ ") + "\($0.id) \($0.name)" }
     }
 
-    private func makePlan(_ context: StageContext, listing: FetchWorkflowPages.Result, downloads: DownloadExports.Result) throws -> Plan {
+    private func makePlan(_ context: StageContext, listing: [ListedWorkflow], downloads: DownloadExports.Result) throws -> Plan {
         let hashes = Dictionary(uniqueKeysWithValues: downloads.downloaded.map { ($0.id, $0.sha256) })
         let stored = try context.services.store.storedWorkflows(customerSlug: context.customer.id)
         var items: [Plan.Item] = []
         var unchanged = 0, exportsStored = 0
-        for listed in listing.workflows {
+        for listed in listing {
             let sha = hashes[listed.id]
             if sha != nil { exportsStored += 1 }
             guard let existing = stored[listed.id] else {

@@ -19,6 +19,10 @@ extension Store {
     /// and dumped in canonical form. Exports are kept byte for byte on both and compared as is.
     static let jsonColumns: Set<String> = ["tags", "parameters", "assignment", "css", "fields"]
 
+    /// Columns that only remember work already done (`listing_sha256`): not copied (the target
+    /// proves the match again on its first run) and not part of the dump that compares data.
+    static let derivedColumns: Set<String> = ["listing_sha256"]
+
     /// Row counts of every table.
     public func tableCounts() throws -> [(table: String, rows: Int)] {
         try read { db in
@@ -54,7 +58,7 @@ extension Store {
                     // Rows read, not rows copied: a skipped orphan must not be read again.
                     read += rows.count
                     for row in rows {
-                        let names = row.columns.filter { $0 != "id" && targetColumns.contains($0) }
+                        let names = row.columns.filter { $0 != "id" && !Self.derivedColumns.contains($0) && targetColumns.contains($0) }
                         var values = names.map { row.value($0) }
                         if hasID { lastID = row["id"] }
                         if let parent, let index = names.firstIndex(of: parent.column), case .integer(let old) = values[index] {
@@ -96,7 +100,7 @@ extension Store {
             for (table, _) in Self.copiedTables {
                 for row in try db.query("SELECT * FROM \(table)") {
                     var object: [String: JSONValue] = ["table": .string(table)]
-                    for (name, value) in zip(row.columns, row.values) where name != "id" {
+                    for (name, value) in zip(row.columns, row.values) where name != "id" && !Self.derivedColumns.contains(name) {
                         switch (name, value) {
                         case ("customer_id", .integer(let id)): object[name] = .string(slugs[id] ?? "?")
                         case ("workflow_id", .integer(let id)): object[name] = .string(workflows[id] ?? "?")

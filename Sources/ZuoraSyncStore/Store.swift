@@ -350,6 +350,36 @@ public final class Store: Sendable {
         }
     }
 
+    // MARK: listing match
+
+    /// The fingerprint (`ListedWorkflow.fingerprint`) of the listing the customer's rows were last
+    /// proven to match by `recordListingMatch`; nil when unknown or when anything changed since.
+    /// While it is set, the customer has exactly the rows of that listing, each with a good export
+    /// and the tasks of that export: an unchanged resync of the same listing has nothing to write.
+    public func listingMatch(customerSlug: String) throws -> String? {
+        try read { db in try db.scalar(String.self, "SELECT listing_sha256 FROM customers WHERE slug = ?", customerSlug) }
+    }
+
+    /// Records that the customer's rows match the listing with this fingerprint, after checking
+    /// what can be checked in the database: as many rows as `listedCount`, every one with a
+    /// stored export and tasks from that export. Returns false (and records nothing) when they do
+    /// not. The caller vouches that every listed workflow was written from this listing. Any
+    /// later change to the customer's workflows or task sources forgets it (schema triggers).
+    @discardableResult
+    public func recordListingMatch(customerSlug: String, listingSHA256: String, listedCount: Int) throws -> Bool {
+        try write { db in
+            let row = try db.query("""
+                SELECT COUNT(*) AS total,
+                       COUNT(*) FILTER (WHERE w.export_sha256 IS NULL OR s.export_sha256 IS DISTINCT FROM w.export_sha256) AS incomplete
+                FROM workflows w JOIN customers c ON c.id = w.customer_id LEFT JOIN task_sources s ON s.workflow_id = w.id
+                WHERE c.slug = ?
+                """, customerSlug).first
+            guard let row, row["total"] as Int == listedCount, row["incomplete"] as Int == 0 else { return false }
+            try db.execute("UPDATE customers SET listing_sha256 = ? WHERE slug = ?", [listingSHA256.sqlValue, customerSlug.sqlValue])
+            return true
+        }
+    }
+
     // MARK: tasks
 
     /// Replaces a workflow's tasks and linkages in one transaction.

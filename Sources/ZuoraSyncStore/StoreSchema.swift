@@ -159,6 +159,35 @@ enum StoreSchema {
                 ALTER TABLE workflows DROP COLUMN tasks_export_sha256;
                 """)
         }
+        // What listing the customer's rows were last proven to match (`Store.recordListingMatch`),
+        // so an unchanged resync need not compare every row again. Any change to a customer's
+        // workflows or task sources, by the tool or by hand, forgets it (the triggers).
+        migrator.registerMigration("v5-listing-match") { db in
+            try db.execute(sql: """
+                ALTER TABLE customers ADD COLUMN listing_sha256 TEXT;
+                CREATE TRIGGER workflows_insert_forgets_listing AFTER INSERT ON workflows BEGIN
+                    UPDATE customers SET listing_sha256 = NULL WHERE id = NEW.customer_id AND listing_sha256 IS NOT NULL;
+                END;
+                CREATE TRIGGER workflows_update_forgets_listing AFTER UPDATE ON workflows BEGIN
+                    UPDATE customers SET listing_sha256 = NULL WHERE id IN (OLD.customer_id, NEW.customer_id) AND listing_sha256 IS NOT NULL;
+                END;
+                CREATE TRIGGER workflows_delete_forgets_listing AFTER DELETE ON workflows BEGIN
+                    UPDATE customers SET listing_sha256 = NULL WHERE id = OLD.customer_id AND listing_sha256 IS NOT NULL;
+                END;
+                CREATE TRIGGER task_sources_insert_forgets_listing AFTER INSERT ON task_sources BEGIN
+                    UPDATE customers SET listing_sha256 = NULL
+                    WHERE id = (SELECT customer_id FROM workflows WHERE id = NEW.workflow_id) AND listing_sha256 IS NOT NULL;
+                END;
+                CREATE TRIGGER task_sources_update_forgets_listing AFTER UPDATE ON task_sources BEGIN
+                    UPDATE customers SET listing_sha256 = NULL
+                    WHERE id IN (SELECT customer_id FROM workflows WHERE id IN (OLD.workflow_id, NEW.workflow_id)) AND listing_sha256 IS NOT NULL;
+                END;
+                CREATE TRIGGER task_sources_delete_forgets_listing AFTER DELETE ON task_sources BEGIN
+                    UPDATE customers SET listing_sha256 = NULL
+                    WHERE id = (SELECT customer_id FROM workflows WHERE id = OLD.workflow_id) AND listing_sha256 IS NOT NULL;
+                END;
+                """)
+        }
         return migrator
     }
 }

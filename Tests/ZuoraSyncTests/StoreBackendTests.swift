@@ -75,6 +75,49 @@ import Testing
     }
 
     @Test(arguments: StoreBackend.available)
+    func aListingMatchIsRecordedOnlyWhenTrueAndForgottenByAnyWriteToTheCustomersRows(_ backend: StoreBackend) throws {
+        let store = try backend.makeStore(in: directory)
+        try sync(store, "a", ids: [7, 48])
+        try sync(store, "b", ids: [5])
+        let listing = ListedWorkflow.fingerprint(of: [listed(7), listed(48)])
+        #expect(try store.listingMatch(customerSlug: "a") == nil)
+        // Refused when the rows are not those of the listing: one row too many, or stale tasks.
+        #expect(try store.recordListingMatch(customerSlug: "a", listingSHA256: listing, listedCount: 1) == false)
+        #expect(try store.listingMatch(customerSlug: "a") == nil)
+        #expect(try store.recordListingMatch(customerSlug: "a", listingSHA256: listing, listedCount: 2))
+        #expect(try store.recordListingMatch(customerSlug: "b", listingSHA256: "other", listedCount: 1))
+        #expect(try store.listingMatch(customerSlug: "a") == listing)
+
+        // A new export (tasks now stale) forgets it, and it cannot be recorded until the tasks follow.
+        let newer = export(48, tasks: 3)
+        try store.apply([WorkflowUpsert(listed: listed(48), exportSHA256: Digest.sha256Hex(newer))], customer: customer("a"),
+                        syncedAt: Date(timeIntervalSince1970: 1_800_000_200), exportText: { _ in newer })
+        #expect(try store.listingMatch(customerSlug: "a") == nil)
+        #expect(try store.listingMatch(customerSlug: "b") == "other", "another customer's match stays")
+        #expect(try store.recordListingMatch(customerSlug: "a", listingSHA256: listing, listedCount: 2) == false)
+        try store.replaceTasks(customerSlug: "a", batch: [(48, TaskExtractor.extract(from: try JSONValue.parse(Data(newer.utf8))))])
+        #expect(try store.recordListingMatch(customerSlug: "a", listingSHA256: listing, listedCount: 2))
+
+        // Re-applying the same rows writes nothing, so the match stays; a changed row forgets it.
+        try store.apply([WorkflowUpsert(listed: listed(7), exportSHA256: nil)], customer: customer("a"),
+                        syncedAt: Date(timeIntervalSince1970: 1_800_000_300), exportText: { _ in "" })
+        #expect(try store.listingMatch(customerSlug: "a") == listing)
+        try store.apply([WorkflowUpsert(listed: listed(7, name: "Renamed"), exportSHA256: nil)], customer: customer("a"),
+                        syncedAt: Date(timeIntervalSince1970: 1_800_000_300), exportText: { _ in "" })
+        #expect(try store.listingMatch(customerSlug: "a") == nil)
+
+        // A deletion forgets it too; the copy and the dump leave it out (it only remembers work done).
+        #expect(try store.recordListingMatch(customerSlug: "a", listingSHA256: "renamed", listedCount: 2))
+        try store.deleteWorkflows(customerSlug: "a", zuoraIDs: [7])
+        #expect(try store.listingMatch(customerSlug: "a") == nil)
+        #expect(try store.dump().allSatisfy { !$0.contains("listing_sha256") })
+        let copy = try StoreBackend.sqlite.makeStore(in: directory.appendingPathComponent("copy"))
+        try copy.copyRows(from: store)
+        #expect(try copy.listingMatch(customerSlug: "b") == nil)
+        #expect(try copy.dump() == store.dump())
+    }
+
+    @Test(arguments: StoreBackend.available)
     func zuoraIDsAreUniquePerTenantAndDeletesCascade(_ backend: StoreBackend) throws {
         let store = try backend.makeStore(in: directory)
         try sync(store, "a", ids: [48])

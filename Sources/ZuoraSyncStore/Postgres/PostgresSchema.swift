@@ -156,6 +156,37 @@ enum PostgresSchema {
                 SELECT id, tasks_export_sha256 FROM workflows WHERE tasks_export_sha256 IS NOT NULL;
             ALTER TABLE workflows DROP COLUMN tasks_export_sha256;
             """),
+        // As SQLite's v5-listing-match: the listing a customer's rows were last proven to match,
+        // forgotten by any change to its workflows or task sources.
+        Migration(id: "v3-listing-match", sql: """
+            ALTER TABLE customers ADD COLUMN listing_sha256 TEXT;
+            CREATE FUNCTION zuora_sync_workflow_forgets_listing() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF TG_OP <> 'INSERT' THEN
+                    UPDATE customers SET listing_sha256 = NULL WHERE id = OLD.customer_id AND listing_sha256 IS NOT NULL;
+                END IF;
+                IF TG_OP <> 'DELETE' THEN
+                    UPDATE customers SET listing_sha256 = NULL WHERE id = NEW.customer_id AND listing_sha256 IS NOT NULL;
+                END IF;
+                RETURN NULL;
+            END $$;
+            CREATE TRIGGER workflows_forget_listing AFTER INSERT OR UPDATE OR DELETE ON workflows
+                FOR EACH ROW EXECUTE FUNCTION zuora_sync_workflow_forgets_listing();
+            CREATE FUNCTION zuora_sync_task_source_forgets_listing() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF TG_OP <> 'INSERT' THEN
+                    UPDATE customers SET listing_sha256 = NULL
+                    WHERE id = (SELECT customer_id FROM workflows WHERE id = OLD.workflow_id) AND listing_sha256 IS NOT NULL;
+                END IF;
+                IF TG_OP <> 'DELETE' THEN
+                    UPDATE customers SET listing_sha256 = NULL
+                    WHERE id = (SELECT customer_id FROM workflows WHERE id = NEW.workflow_id) AND listing_sha256 IS NOT NULL;
+                END IF;
+                RETURN NULL;
+            END $$;
+            CREATE TRIGGER task_sources_forget_listing AFTER INSERT OR UPDATE OR DELETE ON task_sources
+                FOR EACH ROW EXECUTE FUNCTION zuora_sync_task_source_forgets_listing();
+            """),
     ]
 
     /// The newest migration this build knows.

@@ -16,6 +16,10 @@ struct SyncFigures {
     var workflows = 0
     var tasks = 0
     var changes: [String] = []
+    /// save-workflows found the store proven to hold this listing and compared nothing.
+    var storeMatchedListing = false
+    /// Workflows whose tasks extract-tasks (re)wrote.
+    var tasksExtractedFrom = 0
 }
 
 /// Where each run a test started lives, so a manifest can find its stage results.
@@ -49,7 +53,9 @@ extension RunManifest {
             figures.created = save.created
             figures.updated = save.updated
             figures.unchanged = save.unchanged
+            figures.storeMatchedListing = save.storeMatchedListing
         }
+        if let extraction = read(ExtractTasks.self) { figures.tasksExtractedFrom = extraction.workflows }
         if let cleanup = read(CleanupObsolete.self), cleanup.isApplied { figures.deleted = cleanup.obsolete.count }
         return figures
     }
