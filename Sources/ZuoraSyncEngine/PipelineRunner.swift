@@ -366,8 +366,9 @@ public struct PipelineRunner: Sendable {
             result.summary = summary
             if !options.dryRun {
                 // Snapshots converge to the store on every run and resume, whatever a stage did
-                // before an interruption (and a snapshot file edited by hand is restored).
-                try services.snapshots.refresh(customerSlug: slug, store: store)
+                // before an interruption. A snapshot file edited by hand is restored by a full pass
+                // or a run that changed the store; an unchanged incremental run trusts them.
+                try services.snapshots.refresh(customerSlug: slug, store: store, trustingAnUnchangedStore: !summary.refreshedEveryExport)
                 try store.recordCustomerResult(slug: slug, syncedAt: clock.now(), result: .succeeded, fullExport: summary.refreshedEveryExport)
                 try CustomerState.record(runID: manifest.id, customer: slug, at: clock.now(), store: store,
                                          objects: ObjectStore(dataDirectory: dataDirectory.root),

@@ -51,6 +51,48 @@ struct ListingMatchTests {
         #expect(try store.listingMatch(customerSlug: "initech") == recorded)
     }
 
+    @Test func anUnchangedRunTrustsTheSnapshotsAndAFullPassChecksEveryFile() async throws {
+        let workspace = try TestWorkspace()
+        let clock = ManualClock()
+        try await workspace.sync(["initech"], clock: clock)
+        let snapshots = SnapshotWriter(dataDirectory: workspace.data.root)
+        let verified = snapshots.verifiedFile("initech")
+        #expect(FileManager.default.fileExists(atPath: verified.path), "the end-of-run check is remembered with the listing match")
+        let edited = snapshots.workflowFile("initech", zuoraID: 41)
+        let original = try Data(contentsOf: edited)
+        try Data("{\"hand\": \"edited\"}\n".utf8).write(to: edited)
+
+        // An unchanged incremental run looks at no snapshot file (README: restored by the next
+        // change or full pass)...
+        clock.advance(seconds: 1800)
+        try await workspace.sync(["initech"], clock: clock)
+        #expect(try Data(contentsOf: edited) != original)
+        // ...and the full pass checks every file.
+        clock.advance(seconds: 1800)
+        var full = RunOptions()
+        full.full = true
+        let pass = try #require(try await workspace.sync(["initech"], clock: clock, options: full).figures("initech"))
+        #expect(pass.exportsDownloaded == 6)
+        #expect(try Data(contentsOf: edited) == original)
+
+        // A snapshot index edited by hand is noticed at once (its stamp is part of the check).
+        let index = snapshots.indexFile("initech")
+        let indexBytes = try Data(contentsOf: index)
+        try Data("[]\n".utf8).write(to: index)
+        clock.advance(seconds: 1800)
+        try await workspace.sync(["initech"], clock: clock)
+        #expect(try Data(contentsOf: index) == indexBytes)
+
+        // So is a change of the store: the row's snapshot follows it.
+        try workspace.editUpstream(tenant: "initech", workflowID: 41, updatedAt: "2026-11-03T00:00:00.000Z") { item, _ in
+            item["name"] = .string("Renamed upstream")
+        }
+        try Data("{\"hand\": \"edited\"}\n".utf8).write(to: edited)
+        clock.advance(seconds: 1800)
+        try await workspace.sync(["initech"], clock: clock)
+        #expect(try Data(contentsOf: edited) == original, "same export, restored by the run that changed the customer")
+    }
+
     @Test func aChangeOnlyTheListingShowsIsStillSaved() async throws {
         let workspace = try TestWorkspace()
         let clock = ManualClock()

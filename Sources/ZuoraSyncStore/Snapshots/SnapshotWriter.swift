@@ -44,6 +44,18 @@ public struct SnapshotWriter: Sendable {
 
     func statsFile(_ slug: String) -> URL { statsRoot.appendingPathComponent("\(slug).json") }
 
+    /// `<data>/snapshot-stats/verified/<customer>.json`: the store's listing match
+    /// (`Store.listingMatch`) when every snapshot file was last checked, and the index's stamp then.
+    func verifiedFile(_ slug: String) -> URL { statsRoot.appendingPathComponent("verified/\(slug).json") }
+
+    /// What the last whole check of a customer's snapshots saw (`verifiedFile`).
+    struct Verified: Codable, VersionedFile {
+        static let currentFormatVersion = 1
+        var formatVersion = 1
+        var listingSHA256: String
+        var indexStamp: FileStamp
+    }
+
     /// What a snapshot file looked like when this tool wrote it.
     struct FileStamp: Codable, Equatable {
         var size: Int64
@@ -91,8 +103,32 @@ public struct SnapshotWriter: Sendable {
     /// Brings the customer's snapshot directory in line with the store: a file is rewritten when
     /// its export changed, when it is missing, or when it was changed by anyone but this tool;
     /// files of workflows that left the store are removed. Returns files written and removed.
+    ///
+    /// `trustingAnUnchangedStore`: when the store has not changed since the last whole check (it
+    /// still holds the listing it held then, `Store.listingMatch`, and the index file is as it was
+    /// written), the files are taken as current without reading the store or each file's stamp: an
+    /// unchanged incremental run does no work per workflow here. A snapshot edited by hand is then
+    /// restored by the next run that changes the customer, or by the next full pass, whose refresh
+    /// checks every file.
     @discardableResult
-    public func refresh(customerSlug: String, store: Store) throws -> (written: Int, removed: Int) {
+    public func refresh(customerSlug: String, store: Store, trustingAnUnchangedStore: Bool = false) throws -> (written: Int, removed: Int) {
+        let match = try store.listingMatch(customerSlug: customerSlug)
+        let verifiedFile = verifiedFile(customerSlug)
+        if trustingAnUnchangedStore, let match, let verified = try? CanonicalJSON.readVersioned(Verified.self, from: verifiedFile),
+           verified.listingSHA256 == match, Self.stamp(indexFile(customerSlug)) == verified.indexStamp {
+            return (0, 0)
+        }
+        // Forgotten before the check: if it is interrupted, or the store is changing, the next
+        // trusting refresh checks everything.
+        if FileManager.default.fileExists(atPath: verifiedFile.path) { try PathSafety.remove(verifiedFile) }
+        let counts = try refreshCheckingEveryFile(customerSlug: customerSlug, store: store)
+        if let match, let indexStamp = Self.stamp(indexFile(customerSlug)) {
+            try CanonicalJSON.write(Verified(listingSHA256: match, indexStamp: indexStamp), to: verifiedFile)
+        }
+        return counts
+    }
+
+    private func refreshCheckingEveryFile(customerSlug: String, store: Store) throws -> (written: Int, removed: Int) {
         var written = 0, removed = 0
         let original = (try? CanonicalJSON.readVersioned(Stats.self, from: statsFile(customerSlug))) ?? Stats()
         var stats = original
