@@ -123,12 +123,17 @@ public struct ObjectCollector: Sendable {
             throw FileError(path: problem.path, message: "cannot be read, and its run may name objects; nothing was collected. Fix or move it aside first (\(problem.message)).")
         }
         var referenced = Set(try store.allExportHashes())
+        let objects = ObjectStore(dataDirectory: dataDirectory.root)
         for manifest in listing.items {
             for customer in manifest.customers {
                 let url = dataDirectory.customerState(run: manifest.id, customer: customer)
                 guard FileManager.default.fileExists(atPath: url.path) else { continue }
-                let state = try CanonicalJSON.readVersioned(CustomerState.self, from: url)
-                referenced.formUnion(state.workflows.compactMap(\.exportSHA256))
+                let named = try CustomerState.listObject(at: url)
+                referenced.formUnion(named.inlineExports)
+                // A list shared by many runs is read once.
+                if let list = named.workflowsObject, referenced.insert(list).inserted {
+                    referenced.formUnion(try CustomerState.exports(inList: list, namedBy: url, objects: objects))
+                }
             }
         }
         var report = Report()

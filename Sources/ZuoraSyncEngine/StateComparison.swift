@@ -6,25 +6,23 @@ import ZuoraSyncStore
 public enum StateComparison {
     public typealias Side = [Int64: WorkflowDiff.Version]
 
-    /// Runs of a customer that recorded a state, newest first.
-    /// A run without a state for the customer is skipped; a damaged state is an error naming it.
-    public static func runsWithState(customer: String, in directory: DataDirectory) throws -> [CustomerState] {
+    /// Runs of a customer that recorded a state, newest first (their ids: a state is read when needed).
+    public static func runsWithState(customer: String, in directory: DataDirectory) throws -> [String] {
         try directory.manifests().compactMap { manifest in
-            let url = directory.customerState(run: manifest.id, customer: customer)
-            guard FileManager.default.fileExists(atPath: url.path) else { return nil }
-            return try CanonicalJSON.readVersioned(CustomerState.self, from: url)
+            FileManager.default.fileExists(atPath: directory.customerState(run: manifest.id, customer: customer).path) ? manifest.id : nil
         }
     }
 
     /// The states of two runs (default: the customer's last two), oldest first.
     public static func states(customer: String, runA: String?, runB: String?, in directory: DataDirectory) throws -> (CustomerState, CustomerState) {
+        let objects = ObjectStore(dataDirectory: directory.root)
         func load(_ run: String) throws -> CustomerState {
             _ = try directory.loadManifest(run)
             let url = directory.customerState(run: run, customer: customer)
             guard FileManager.default.fileExists(atPath: url.path) else {
                 throw FileError(path: url.path, message: "run \(run) has no finished state for customer '\(customer)' (it failed, was a dry run, or did not include the customer).")
             }
-            return try CanonicalJSON.readVersioned(CustomerState.self, from: url)
+            return try CustomerState.read(from: url, objects: objects)
         }
         switch (runA, runB) {
         case let (a?, b?): return (try load(a), try load(b))
@@ -32,13 +30,13 @@ public enum StateComparison {
             guard let newest = try runsWithState(customer: customer, in: directory).first else {
                 throw FileError(path: directory.runs.path, message: "no finished run of customer '\(customer)'.")
             }
-            return (try load(a), newest)
+            return (try load(a), try load(newest))
         default:
             let runs = try runsWithState(customer: customer, in: directory)
             guard runs.count >= 2 else {
                 throw FileError(path: directory.runs.path, message: "customer '\(customer)' has \(runs.count) finished run(s); a diff needs two (or name the runs).")
             }
-            return (runs[1], runs[0])
+            return (try load(runs[1]), try load(runs[0]))
         }
     }
 

@@ -72,17 +72,59 @@ struct RetentionTests {
         clock.advance(seconds: 60)
         try await workspace.sync(["initech"], mock: mock, clock: clock)
         let objects = ObjectStore(dataDirectory: workspace.data.root)
-        let oldHash = try #require(try CanonicalJSON.readVersioned(CustomerState.self, from: workspace.data.customerState(run: first.id, customer: "initech"))
-            .workflows.first { $0.id == 41 }?.exportSHA256)
+        let firstState = try CustomerState.read(from: workspace.data.customerState(run: first.id, customer: "initech"), objects: objects)
+        let oldHash = try #require(firstState.workflows.first { $0.id == 41 }?.exportSHA256)
+        let firstList = try #require(firstState.workflowsObject)
         #expect(objects.contains(oldHash))
         // While the first run is kept, its object stays.
         #expect(try ObjectCollector(dataDirectory: workspace.data).collect(store: workspace.store).removed == 0)
         try PathSafety.remove(workspace.data.run(first.id))
         let report = try ObjectCollector(dataDirectory: workspace.data).collect(store: workspace.store)
-        #expect(report.removed == 1 && report.bytesRemoved > 0)
-        #expect(!objects.contains(oldHash))
+        // The old export and the first run's list of workflows.
+        #expect(report.removed == 2 && report.bytesRemoved > 0)
+        #expect(!objects.contains(oldHash) && !objects.contains(firstList))
         // Everything the store and the kept run name is still there, and diff-able.
         for hash in try workspace.store.allExportHashes() { #expect(objects.contains(hash)) }
+    }
+
+    @Test func unchangedRunsShareOneListOfWorkflowsAndAFormatOneStateStillReads() async throws {
+        let workspace = try TestWorkspace()
+        let clock = ManualClock()
+        let objects = ObjectStore(dataDirectory: workspace.data.root)
+        var states: [CustomerState] = []
+        for _ in 0..<3 {
+            let run = try await workspace.sync(["initech"], clock: clock)
+            states.append(try CustomerState.read(from: workspace.data.customerState(run: run.id, customer: "initech"), objects: objects))
+            clock.advance(seconds: 3600)
+        }
+        #expect(Set(states.compactMap(\.workflowsObject)).count == 1, "one list for three runs that ended alike")
+        #expect(states.allSatisfy { $0.workflows == states[0].workflows && $0.workflows.count == 6 })
+        let stateFile = workspace.data.customerState(run: states[2].runID, customer: "initech")
+        #expect(try Data(contentsOf: stateFile).count < 400, "a state names its list; it does not repeat it")
+        // The list is removed by hand: the run's state cannot be compared, and says why.
+        let list = try #require(states[0].workflowsObject)
+        let listBytes = try Data(contentsOf: objects.url(for: list))
+        try FileManager.default.removeItem(at: objects.url(for: list))
+        #expect(throws: FileError.self) { _ = try CustomerState.read(from: stateFile, objects: objects) }
+        #expect(throws: FileError.self) { _ = try ObjectCollector(dataDirectory: workspace.data).collect(store: workspace.store) }
+        try listBytes.write(to: objects.url(for: list))
+
+        // A state written by an earlier release (format 1, the list inline) reads, and diffs.
+        let legacy: JSONValue = .object([
+            "formatVersion": .int(1), "runID": .string(states[0].runID), "customer": .string("initech"),
+            "finishedAt": .string(Timestamp.format(states[0].finishedAt)),
+            "workflows": .array(states[0].workflows.dropFirst().map { entry in
+                .object(["id": .int(entry.id), "name": .string(entry.name), "status": entry.status.map(JSONValue.string) ?? .null,
+                         "version": entry.version.map(JSONValue.string) ?? .null, "exportSHA256": entry.exportSHA256.map(JSONValue.string) ?? .null])
+            }),
+        ])
+        try AtomicFile.write(legacy.canonicalData(), to: workspace.data.customerState(run: states[0].runID, customer: "initech"))
+        let old = try CustomerState.read(from: workspace.data.customerState(run: states[0].runID, customer: "initech"), objects: objects)
+        #expect(old.workflowsObject == nil && old.workflows == Array(states[0].workflows.dropFirst()))
+        let diff = try await CommandLineRunner.run(["diff", "--customer", "initech", states[0].runID, states[2].runID,
+                                                    "--data-dir", workspace.data.root.path], in: workspace.root)
+        #expect(diff.exitCode == 0, "\(diff.stderr)")
+        #expect(diff.stdout.contains("\(states[0].workflows[0].id)"), "\(diff.stdout)")
     }
 
     @Test func runsPruneAndGCFromTheCommandLine() async throws {

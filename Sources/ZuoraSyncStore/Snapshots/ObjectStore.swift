@@ -79,8 +79,13 @@ public struct ObjectStore: Sendable {
 }
 
 /// `runs/<run>/<customer>/state.json`: the customer's workflows when that run finished.
-public struct CustomerState: Sendable, Codable, Equatable, VersionedFile {
-    public static let currentFormatVersion = 1
+///
+/// Format 2 keeps the list of workflows as an object of its own (`workflowsObject`, canonical JSON
+/// in the object store, like exports): runs that end with the same workflows share one list, and
+/// an unchanged run writes a state of a few lines instead of a line per workflow. Format 1 held
+/// the list inline and still reads.
+public struct CustomerState: Sendable, Equatable {
+    public static let currentFormatVersion = 2
     public struct Entry: Sendable, Codable, Equatable {
         public var id: Int64
         public var name: String
@@ -89,25 +94,105 @@ public struct CustomerState: Sendable, Codable, Equatable, VersionedFile {
         public var version: String?
         public var exportSHA256: String?
     }
-    public var formatVersion = 1
     public var runID: String
     public var customer: String
     public var finishedAt: Date
     public var workflows: [Entry]
+    /// The object holding `workflows` (format 2; nil for a format 1 state).
+    public var workflowsObject: String?
+
+    /// The file as written.
+    struct File: Codable, VersionedFile {
+        static let currentFormatVersion = CustomerState.currentFormatVersion
+        var formatVersion = CustomerState.currentFormatVersion
+        var runID: String
+        var customer: String
+        var finishedAt: Date
+        /// Format 1 only.
+        var workflows: [Entry]?
+        /// Format 2.
+        var workflowsObject: String?
+    }
+
+    /// `<data>/state-cache/<customer>.json`: the list object last recorded and the store's listing
+    /// match then (`Store.listingMatch`); while the store still holds that listing, the next state
+    /// names the same list without reading the store.
+    struct Cache: Codable, VersionedFile {
+        static let currentFormatVersion = 1
+        var formatVersion = 1
+        var listingSHA256: String
+        var workflowsObject: String
+    }
+
+    static func cacheFile(customer: String, objects: ObjectStore) -> URL {
+        objects.root.deletingLastPathComponent().appendingPathComponent("state-cache/\(customer).json")
+    }
+
+    /// Reads a state file of either format; a format 2 list comes from the object store.
+    public static func read(from url: URL, objects: ObjectStore) throws -> CustomerState {
+        let file = try CanonicalJSON.readVersioned(File.self, from: url)
+        var state = CustomerState(runID: file.runID, customer: file.customer, finishedAt: file.finishedAt, workflows: file.workflows ?? [],
+                                  workflowsObject: file.workflowsObject)
+        if let sha = file.workflowsObject {
+            guard objects.contains(sha) else {
+                throw FileError(path: url.path, message: "names the list of workflows \(sha), which is not in \(objects.root.path); it was removed by hand or by another tool. This run's state cannot be compared.")
+            }
+            do { state.workflows = try JSONValueDecoder.decode([Entry].self, from: objects.get(sha)) } catch let error as FileError {
+                throw error
+            } catch {
+                throw FileError(path: objects.url(for: sha).path, message: "is not a list of workflows (\(error)).", cause: error)
+            }
+        }
+        return state
+    }
+
+    /// The objects a state file names: its list (format 2) and, through `exports(inList:)`, the exports.
+    public static func listObject(at url: URL) throws -> (workflowsObject: String?, inlineExports: [String]) {
+        let file = try CanonicalJSON.readVersioned(File.self, from: url)
+        return (file.workflowsObject, (file.workflows ?? []).compactMap(\.exportSHA256))
+    }
+
+    /// The export hashes a list object names (`state` is the state file naming it, for errors).
+    public static func exports(inList sha256: String, namedBy state: URL, objects: ObjectStore) throws -> [String] {
+        guard objects.contains(sha256) else {
+            throw FileError(path: state.path, message: "names the list of workflows \(sha256), which is not in \(objects.root.path); it was removed by hand or by another tool. Move this run aside (or delete it) first.")
+        }
+        do { return try JSONValueDecoder.decode([Entry].self, from: objects.get(sha256)).compactMap(\.exportSHA256) } catch let error as FileError {
+            throw error
+        } catch {
+            throw FileError(path: objects.url(for: sha256).path, message: "is not a list of workflows (\(error)).", cause: error)
+        }
+    }
 
     /// Records the store's current state for a customer, making sure every export it names is in
-    /// the object store.
+    /// the object store. When the store still holds the listing it held when the last list was
+    /// recorded, that list is named again without reading the store.
     public static func record(runID: String, customer: String, at date: Date, store: Store, objects: ObjectStore, to url: URL) throws {
-        let index = try store.indexEntries(customerSlug: customer)
-        let missing = Set(index.compactMap { entry in entry.exportSHA256.flatMap { objects.contains($0) ? nil : entry.id } })
-        if !missing.isEmpty {
-            try store.forEachExport(customerSlug: customer, zuoraIDs: missing) { export in
-                try objects.put(export.text, sha256: export.sha256)
+        let match = try store.listingMatch(customerSlug: customer)
+        let cacheFile = cacheFile(customer: customer, objects: objects)
+        let list: String
+        if let match, let cache = try? CanonicalJSON.readVersioned(Cache.self, from: cacheFile), cache.listingSHA256 == match,
+           objects.contains(cache.workflowsObject) {
+            list = cache.workflowsObject
+        } else {
+            let index = try store.indexEntries(customerSlug: customer)
+            let missing = Set(index.compactMap { entry in entry.exportSHA256.flatMap { objects.contains($0) ? nil : entry.id } })
+            if !missing.isEmpty {
+                try store.forEachExport(customerSlug: customer, zuoraIDs: missing) { export in
+                    try objects.put(export.text, sha256: export.sha256)
+                }
             }
+            let entries = index.map { Entry(id: $0.id, name: $0.name, status: $0.status, version: $0.version, exportSHA256: $0.exportSHA256) }
+            let bytes = try CanonicalJSON.encode(entries)
+            list = Digest.sha256Hex(bytes)
+            try objects.put(String(decoding: bytes, as: UTF8.self), sha256: list)
             try objects.flush()
+            if let match {
+                try CanonicalJSON.write(Cache(listingSHA256: match, workflowsObject: list), to: cacheFile)
+            } else if FileManager.default.fileExists(atPath: cacheFile.path) {
+                try PathSafety.remove(cacheFile)
+            }
         }
-        let state = CustomerState(runID: runID, customer: customer, finishedAt: date,
-                                  workflows: index.map { Entry(id: $0.id, name: $0.name, status: $0.status, version: $0.version, exportSHA256: $0.exportSHA256) })
-        try CanonicalJSON.write(state, to: url)
+        try CanonicalJSON.write(File(runID: runID, customer: customer, finishedAt: date, workflows: nil, workflowsObject: list), to: url)
     }
 }
