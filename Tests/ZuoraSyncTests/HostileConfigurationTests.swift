@@ -140,6 +140,11 @@ struct HostileConfigurationTests {
         let first = try await workspace.sync(["initech"])
         let stale = workspace.data.root.appendingPathComponent("snapshots/initech/workflows/.40.json.tmp-999999999-abcdef01")
         try "partial".write(to: stale, atomically: false, encoding: .utf8)
+        // A refresh killed while writing a snapshot had removed the record of the last whole check
+        // before it started (so the next refresh checks, and sweeps, every file).
+        let verified = SnapshotWriter(dataDirectory: workspace.data.root).verifiedFile("initech")
+        #expect(FileManager.default.fileExists(atPath: verified.path))
+        try FileManager.default.removeItem(at: verified)
         let inRun = workspace.data.stage(run: first.id, customer: "initech", index: 3, stageID: "download-exports").appendingPathComponent("exports/.41.json.tmp-999999999-00000000")
         try "partial".write(to: inRun, atomically: false, encoding: .utf8)
         var manifest = first
