@@ -208,7 +208,7 @@ public struct PipelineRunner: Sendable {
         AtomicFile.sweepTemporaryFiles(in: dataDirectory.runs, recursive: false)
         let snapshots = SnapshotWriter(dataDirectory: dataDirectory.root)
         for customer in manifest.customers { AtomicFile.sweepTemporaryFiles(in: snapshots.customerDirectory(customer), recursive: false) }
-        for folder in ["", "auth", "jobs", "schedule", "snapshot-stats", "snapshots", "locks", "metrics"] {
+        for folder in ["", "auth", "jobs", "schedule", "snapshot-stats", "snapshot-stats/verified", "state-cache", "snapshots", "locks", "metrics"] {
             AtomicFile.sweepTemporaryFiles(in: dataDirectory.root.appendingPathComponent(folder), recursive: folder == "auth" || folder == "jobs")
         }
     }
