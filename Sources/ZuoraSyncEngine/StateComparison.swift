@@ -8,7 +8,7 @@ public enum StateComparison {
 
     /// Runs of a customer that recorded a state, newest first (their ids: a state is read when needed).
     public static func runsWithState(customer: String, in directory: DataDirectory) throws -> [String] {
-        try directory.manifests().compactMap { manifest in
+        directory.manifests().compactMap { manifest in
             FileManager.default.fileExists(atPath: directory.customerState(run: manifest.id, customer: customer).path) ? manifest.id : nil
         }
     }

@@ -46,16 +46,17 @@ public struct ObjectStore: Sendable {
         try put(try String(contentsOf: file, encoding: .utf8), sha256: sha256)
     }
 
-    /// Writes an object without fsync; call `flush()` before recording anything that names it.
+    /// Writes an object without fsync (`durable`: with one, for a single object, instead of a later
+    /// `flush()`); call `flush()` before recording anything that names it.
     /// The first write into a shard in this process sweeps temporary files a killed run left there.
-    public func put(_ text: String, sha256: String) throws {
+    public func put(_ text: String, sha256: String, durable: Bool = false) throws {
         guard !contains(sha256) else { return }
         let file = url(for: sha256)
         let shard = file.deletingLastPathComponent()
         if Self.sweptShards.withLock({ $0.insert(shard.path).inserted }) {
             AtomicFile.sweepTemporaryFiles(in: shard, recursive: false)
         }
-        try AtomicFile.write(Data(text.utf8), to: file, durable: false)
+        try AtomicFile.write(Data(text.utf8), to: file, durable: durable)
     }
 
     /// The object's bytes when they still hash to its name; nil when it is missing or damaged.
@@ -185,10 +186,14 @@ public struct CustomerState: Sendable, Equatable {
             let entries = index.map { Entry(id: $0.id, name: $0.name, status: $0.status, version: $0.version, exportSHA256: $0.exportSHA256) }
             let bytes = try CanonicalJSON.encode(entries)
             list = Digest.sha256Hex(bytes)
-            try objects.put(String(decoding: bytes, as: UTF8.self), sha256: list)
-            try objects.flush()
+            // On disk before the state names it: one fsync for the list alone, a flush of the file
+            // system when exports were added too.
+            try objects.put(String(decoding: bytes, as: UTF8.self), sha256: list, durable: missing.isEmpty)
+            if !missing.isEmpty { try objects.flush() }
             if let match {
-                try CanonicalJSON.write(Cache(listingSHA256: match, workflowsObject: list), to: cacheFile)
+                // Not fsynced: a cache lost in a crash is only recomputed.
+                try AtomicFile.write(CanonicalJSON.encode(Cache(listingSHA256: match, workflowsObject: list), formatVersion: Cache.currentFormatVersion),
+                                     to: cacheFile, durable: false)
             } else if FileManager.default.fileExists(atPath: cacheFile.path) {
                 try PathSafety.remove(cacheFile)
             }

@@ -123,7 +123,9 @@ public struct SnapshotWriter: Sendable {
         if FileManager.default.fileExists(atPath: verifiedFile.path) { try PathSafety.remove(verifiedFile) }
         let counts = try refreshCheckingEveryFile(customerSlug: customerSlug, store: store)
         if let match, let indexStamp = Self.stamp(indexFile(customerSlug)) {
-            try CanonicalJSON.write(Verified(listingSHA256: match, indexStamp: indexStamp), to: verifiedFile)
+            // Not fsynced: lost in a crash, it only means the next refresh checks every file.
+            try AtomicFile.write(CanonicalJSON.encode(Verified(listingSHA256: match, indexStamp: indexStamp), formatVersion: Verified.currentFormatVersion),
+                                 to: verifiedFile, durable: false)
         }
         return counts
     }
