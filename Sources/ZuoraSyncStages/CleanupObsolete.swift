@@ -81,7 +81,7 @@ public struct CleanupObsolete: StageKind {
         // The customer now holds exactly the listing: remembered, so that the next run of the same
         // listing compares nothing (`Store.listingMatch`). The store checks what it can first.
         let saved = try context.result(of: SaveWorkflows.self)
-        if plan.isApplied, let listingSHA256 = saved.listingSHA256, try store.listingMatch(customerSlug: context.customer.id) != listingSHA256 {
+        if plan.isApplied, let listingSHA256 = saved.listingSHA256, try store.listingMatch(customerSlug: context.customer.id)?.listingSHA256 != listingSHA256 {
             let listed = try context.result(of: FetchWorkflowPages.self).workflows.count
             try store.recordListingMatch(customerSlug: context.customer.id, listingSHA256: listingSHA256, listedCount: listed)
         }
@@ -94,7 +94,7 @@ public struct CleanupObsolete: StageKind {
         let saved = try context.result(of: SaveWorkflows.self)
         let store = context.services.store
         if saved.storeMatchedListing, let listingSHA256 = saved.listingSHA256,
-           try store.listingMatch(customerSlug: context.customer.id) == listingSHA256 {
+           try store.listingMatch(customerSlug: context.customer.id)?.listingSHA256 == listingSHA256 {
             // The store holds exactly this listing (save-workflows found it so and nothing was
             // written since): nothing is obsolete, and the stored rows need not be read.
             var plan = Result(obsolete: [], storedCount: listing.workflows.count, skippedReason: nil, isApplied: false)

@@ -143,7 +143,7 @@ public struct SaveWorkflows: StageKind {
         // differ, so nothing is compared or written (an unchanged resync costs what listing costs).
         var storeMatchesListing = false
         if let fingerprint, downloads.downloaded.isEmpty, downloads.failed.isEmpty {
-            storeMatchesListing = try store.listingMatch(customerSlug: slug) == fingerprint
+            storeMatchesListing = try store.listingMatch(customerSlug: slug)?.listingSHA256 == fingerprint
         }
         // A workflow whose export failed keeps its stored updatedAt and version: written from the
         // listing, it would look current next run with its old export, and not be downloaded again

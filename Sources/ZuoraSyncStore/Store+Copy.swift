@@ -19,9 +19,9 @@ extension Store {
     /// and dumped in canonical form. Exports are kept byte for byte on both and compared as is.
     static let jsonColumns: Set<String> = ["tags", "parameters", "assignment", "css", "fields"]
 
-    /// Columns that only remember work already done (`listing_sha256`): not copied (the target
+    /// Columns that only remember work already done (the listing match): not copied (the target
     /// proves the match again on its first run) and not part of the dump that compares data.
-    static let derivedColumns: Set<String> = ["listing_sha256"]
+    static let derivedColumns: Set<String> = ["listing_sha256", "listing_match_id"]
 
     /// Row counts of every table.
     public func tableCounts() throws -> [(table: String, rows: Int)] {

@@ -352,12 +352,16 @@ public final class Store: Sendable {
 
     // MARK: listing match
 
-    /// The fingerprint (`ListedWorkflow.fingerprint`) of the listing the customer's rows were last
-    /// proven to match by `recordListingMatch`; nil when unknown or when anything changed since.
-    /// While it is set, the customer has exactly the rows of that listing, each with a good export
-    /// and the tasks of that export: an unchanged resync of the same listing has nothing to write.
-    public func listingMatch(customerSlug: String) throws -> String? {
-        try read { db in try db.scalar(String.self, "SELECT listing_sha256 FROM customers WHERE slug = ?", customerSlug) }
+    /// The listing the customer's rows were last proven to hold by `recordListingMatch`; nil when
+    /// unknown or when anything changed since. While it is set, the customer has exactly the rows
+    /// of that listing, each with a good export and the tasks of that export: an unchanged resync
+    /// of the same listing has nothing to write.
+    public func listingMatch(customerSlug: String) throws -> ListingMatch? {
+        try read { db in
+            guard let row = try db.query("SELECT listing_sha256, listing_match_id FROM customers WHERE slug = ?", customerSlug).first,
+                  let sha: String = row["listing_sha256"], let id: String = row["listing_match_id"] else { return nil }
+            return ListingMatch(listingSHA256: sha, id: id)
+        }
     }
 
     /// Records that the customer's rows match the listing with this fingerprint, after checking
@@ -375,7 +379,8 @@ public final class Store: Sendable {
                 WHERE c.slug = ?
                 """, customerSlug).first
             guard let row, row["total"] as Int == listedCount, row["incomplete"] as Int == 0 else { return false }
-            try db.execute("UPDATE customers SET listing_sha256 = ? WHERE slug = ?", [listingSHA256.sqlValue, customerSlug.sqlValue])
+            try db.execute("UPDATE customers SET listing_sha256 = ?, listing_match_id = ? WHERE slug = ?",
+                           [listingSHA256.sqlValue, UUID().uuidString.lowercased().sqlValue, customerSlug.sqlValue])
             return true
         }
     }

@@ -165,25 +165,26 @@ enum StoreSchema {
         migrator.registerMigration("v5-listing-match") { db in
             try db.execute(sql: """
                 ALTER TABLE customers ADD COLUMN listing_sha256 TEXT;
+                ALTER TABLE customers ADD COLUMN listing_match_id TEXT;
                 CREATE TRIGGER workflows_insert_forgets_listing AFTER INSERT ON workflows BEGIN
-                    UPDATE customers SET listing_sha256 = NULL WHERE id = NEW.customer_id AND listing_sha256 IS NOT NULL;
+                    UPDATE customers SET listing_sha256 = NULL, listing_match_id = NULL WHERE id = NEW.customer_id AND listing_sha256 IS NOT NULL;
                 END;
                 CREATE TRIGGER workflows_update_forgets_listing AFTER UPDATE ON workflows BEGIN
-                    UPDATE customers SET listing_sha256 = NULL WHERE id IN (OLD.customer_id, NEW.customer_id) AND listing_sha256 IS NOT NULL;
+                    UPDATE customers SET listing_sha256 = NULL, listing_match_id = NULL WHERE id IN (OLD.customer_id, NEW.customer_id) AND listing_sha256 IS NOT NULL;
                 END;
                 CREATE TRIGGER workflows_delete_forgets_listing AFTER DELETE ON workflows BEGIN
-                    UPDATE customers SET listing_sha256 = NULL WHERE id = OLD.customer_id AND listing_sha256 IS NOT NULL;
+                    UPDATE customers SET listing_sha256 = NULL, listing_match_id = NULL WHERE id = OLD.customer_id AND listing_sha256 IS NOT NULL;
                 END;
                 CREATE TRIGGER task_sources_insert_forgets_listing AFTER INSERT ON task_sources BEGIN
-                    UPDATE customers SET listing_sha256 = NULL
+                    UPDATE customers SET listing_sha256 = NULL, listing_match_id = NULL
                     WHERE id = (SELECT customer_id FROM workflows WHERE id = NEW.workflow_id) AND listing_sha256 IS NOT NULL;
                 END;
                 CREATE TRIGGER task_sources_update_forgets_listing AFTER UPDATE ON task_sources BEGIN
-                    UPDATE customers SET listing_sha256 = NULL
+                    UPDATE customers SET listing_sha256 = NULL, listing_match_id = NULL
                     WHERE id IN (SELECT customer_id FROM workflows WHERE id IN (OLD.workflow_id, NEW.workflow_id)) AND listing_sha256 IS NOT NULL;
                 END;
                 CREATE TRIGGER task_sources_delete_forgets_listing AFTER DELETE ON task_sources BEGIN
-                    UPDATE customers SET listing_sha256 = NULL
+                    UPDATE customers SET listing_sha256 = NULL, listing_match_id = NULL
                     WHERE id = (SELECT customer_id FROM workflows WHERE id = OLD.workflow_id) AND listing_sha256 IS NOT NULL;
                 END;
                 """)

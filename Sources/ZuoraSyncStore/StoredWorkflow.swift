@@ -24,6 +24,15 @@ public struct StoredWorkflow: Sendable, Equatable, Codable {
     public var hasGoodExport: Bool { exportSHA256 != nil }
 }
 
+/// What `Store.listingMatch` remembers: the listing's fingerprint, and the id of that recording.
+/// The same listing recorded again after a change (an export that changed without its listing, in
+/// a full pass) gets another id, so files that trust an unchanged store (snapshot checks, state
+/// lists) compare the id, not the fingerprint.
+public struct ListingMatch: Sendable, Equatable {
+    public var listingSHA256: String
+    public var id: String
+}
+
 /// A stored export: the canonical JSON text (the exact bytes of its snapshot file) and its SHA-256.
 public struct StoredExport: Sendable {
     public var zuoraID: Int64

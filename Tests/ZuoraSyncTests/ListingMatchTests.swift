@@ -25,7 +25,7 @@ struct ListingMatchTests {
         #expect(second.storeMatchedListing)
         #expect(second.unchanged == 6 && second.updated == 0 && second.created == 0 && second.tasksExtractedFrom == 0)
         #expect(try workspace.databaseDump() == before)
-        #expect(try store.listingMatch(customerSlug: "initech") == recorded)
+        #expect(try store.listingMatch(customerSlug: "initech") == recorded, "an unchanged run keeps the recording itself")
 
         // A row edited by hand: the match is forgotten and the next run puts the listed name back.
         let listedName = try #require(try store.storedWorkflows(customerSlug: "initech")[41]?.name)
@@ -36,7 +36,8 @@ struct ListingMatchTests {
         #expect(!third.storeMatchedListing)
         #expect(third.updated == 1)
         #expect(try store.storedWorkflows(customerSlug: "initech")[41]?.name == listedName)
-        #expect(try store.listingMatch(customerSlug: "initech") == recorded)
+        #expect(try store.listingMatch(customerSlug: "initech")?.listingSHA256 == recorded.listingSHA256)
+        #expect(try store.listingMatch(customerSlug: "initech")?.id != recorded.id, "recorded again after a change")
 
         // Task sources removed by hand: forgotten, and the tasks are extracted again.
         try await store.sqliteWriter!.write { db in
@@ -48,7 +49,7 @@ struct ListingMatchTests {
         let fourth = try #require(try await workspace.sync(["initech"], clock: clock).figures("initech"))
         #expect(fourth.tasksExtractedFrom == 1)
         #expect(try workspace.databaseDump() == before)
-        #expect(try store.listingMatch(customerSlug: "initech") == recorded)
+        #expect(try store.listingMatch(customerSlug: "initech")?.listingSHA256 == recorded.listingSHA256)
     }
 
     @Test func anUnchangedRunTrustsTheSnapshotsAndAFullPassChecksEveryFile() async throws {
@@ -91,6 +92,41 @@ struct ListingMatchTests {
         clock.advance(seconds: 1800)
         try await workspace.sync(["initech"], clock: clock)
         #expect(try Data(contentsOf: edited) == original, "same export, restored by the run that changed the customer")
+    }
+
+    @Test func anExportChangedWithoutItsListingIsNotTrustedByAnotherHostsSnapshots() async throws {
+        let workspace = try TestWorkspace()
+        let clock = ManualClock()
+        try await workspace.sync(["initech"], clock: clock)
+        let snapshots = SnapshotWriter(dataDirectory: workspace.data.root)
+        let snapshot = snapshots.workflowFile("initech", zuoraID: 41)
+        // What another host's data directory holds: its snapshot and its record of a whole check.
+        let otherHostSnapshot = try Data(contentsOf: snapshot)
+        let otherHostVerified = try Data(contentsOf: snapshots.verifiedFile("initech"))
+        let first = try #require(try workspace.store.listingMatch(customerSlug: "initech"))
+
+        // Upstream changes 41's export but not its listing; the full pass stores it, and the same
+        // listing is recorded again.
+        let exportURL = workspace.fixtures.appendingPathComponent("initech/exports/41.json")
+        var export = try JSONValue.parse(Data(contentsOf: exportURL)).objectValue!
+        var workflow = export["workflow"]!.objectValue!
+        workflow["description"] = .string("changed without a new updatedAt")
+        export["workflow"] = .object(workflow)
+        try AtomicFile.write(JSONValue.object(export).canonicalData(), to: exportURL)
+        clock.advance(seconds: 1800)
+        var full = RunOptions()
+        full.full = true
+        try await workspace.sync(["initech"], clock: clock, options: full)
+        let second = try #require(try workspace.store.listingMatch(customerSlug: "initech"))
+        #expect(second.listingSHA256 == first.listingSHA256 && second.id != first.id)
+        let stored = try #require(try workspace.store.exports(customerSlug: "initech", zuoraIDs: [41]).first)
+
+        // The other host's files come back: its next incremental run must not trust them.
+        try otherHostSnapshot.write(to: snapshot)
+        try otherHostVerified.write(to: snapshots.verifiedFile("initech"))
+        clock.advance(seconds: 1800)
+        try await workspace.sync(["initech"], clock: clock)
+        #expect(try Data(contentsOf: snapshot) == Data(stored.text.utf8))
     }
 
     @Test func aChangeOnlyTheListingShowsIsStillSaved() async throws {

@@ -86,22 +86,27 @@ import Testing
         #expect(try store.listingMatch(customerSlug: "a") == nil)
         #expect(try store.recordListingMatch(customerSlug: "a", listingSHA256: listing, listedCount: 2))
         #expect(try store.recordListingMatch(customerSlug: "b", listingSHA256: "other", listedCount: 1))
-        #expect(try store.listingMatch(customerSlug: "a") == listing)
+        #expect(try store.listingMatch(customerSlug: "a")?.listingSHA256 == listing)
 
         // A new export (tasks now stale) forgets it, and it cannot be recorded until the tasks follow.
         let newer = export(48, tasks: 3)
         try store.apply([WorkflowUpsert(listed: listed(48), exportSHA256: Digest.sha256Hex(newer))], customer: customer("a"),
                         syncedAt: Date(timeIntervalSince1970: 1_800_000_200), exportText: { _ in newer })
         #expect(try store.listingMatch(customerSlug: "a") == nil)
-        #expect(try store.listingMatch(customerSlug: "b") == "other", "another customer's match stays")
+        #expect(try store.listingMatch(customerSlug: "b")?.listingSHA256 == "other", "another customer's match stays")
         #expect(try store.recordListingMatch(customerSlug: "a", listingSHA256: listing, listedCount: 2) == false)
         try store.replaceTasks(customerSlug: "a", batch: [(48, TaskExtractor.extract(from: try JSONValue.parse(Data(newer.utf8))))])
+        let before = try #require(try store.listingMatch(customerSlug: "b"))
         #expect(try store.recordListingMatch(customerSlug: "a", listingSHA256: listing, listedCount: 2))
+        // Recorded again for the same listing after a change: another id (what trusting files compare).
+        #expect(try store.recordListingMatch(customerSlug: "b", listingSHA256: "other", listedCount: 1))
+        #expect(try store.listingMatch(customerSlug: "b")?.listingSHA256 == before.listingSHA256)
+        #expect(try store.listingMatch(customerSlug: "b")?.id != before.id)
 
         // Re-applying the same rows writes nothing, so the match stays; a changed row forgets it.
         try store.apply([WorkflowUpsert(listed: listed(7), exportSHA256: nil)], customer: customer("a"),
                         syncedAt: Date(timeIntervalSince1970: 1_800_000_300), exportText: { _ in "" })
-        #expect(try store.listingMatch(customerSlug: "a") == listing)
+        #expect(try store.listingMatch(customerSlug: "a")?.listingSHA256 == listing)
         try store.apply([WorkflowUpsert(listed: listed(7, name: "Renamed"), exportSHA256: nil)], customer: customer("a"),
                         syncedAt: Date(timeIntervalSince1970: 1_800_000_300), exportText: { _ in "" })
         #expect(try store.listingMatch(customerSlug: "a") == nil)

@@ -160,13 +160,14 @@ enum PostgresSchema {
         // forgotten by any change to its workflows or task sources.
         Migration(id: "v3-listing-match", sql: """
             ALTER TABLE customers ADD COLUMN listing_sha256 TEXT;
+            ALTER TABLE customers ADD COLUMN listing_match_id TEXT;
             CREATE FUNCTION zuora_sync_workflow_forgets_listing() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
                 IF TG_OP <> 'INSERT' THEN
-                    UPDATE customers SET listing_sha256 = NULL WHERE id = OLD.customer_id AND listing_sha256 IS NOT NULL;
+                    UPDATE customers SET listing_sha256 = NULL, listing_match_id = NULL WHERE id = OLD.customer_id AND listing_sha256 IS NOT NULL;
                 END IF;
                 IF TG_OP <> 'DELETE' THEN
-                    UPDATE customers SET listing_sha256 = NULL WHERE id = NEW.customer_id AND listing_sha256 IS NOT NULL;
+                    UPDATE customers SET listing_sha256 = NULL, listing_match_id = NULL WHERE id = NEW.customer_id AND listing_sha256 IS NOT NULL;
                 END IF;
                 RETURN NULL;
             END $$;
@@ -175,11 +176,11 @@ enum PostgresSchema {
             CREATE FUNCTION zuora_sync_task_source_forgets_listing() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
                 IF TG_OP <> 'INSERT' THEN
-                    UPDATE customers SET listing_sha256 = NULL
+                    UPDATE customers SET listing_sha256 = NULL, listing_match_id = NULL
                     WHERE id = (SELECT customer_id FROM workflows WHERE id = OLD.workflow_id) AND listing_sha256 IS NOT NULL;
                 END IF;
                 IF TG_OP <> 'DELETE' THEN
-                    UPDATE customers SET listing_sha256 = NULL
+                    UPDATE customers SET listing_sha256 = NULL, listing_match_id = NULL
                     WHERE id = (SELECT customer_id FROM workflows WHERE id = NEW.workflow_id) AND listing_sha256 IS NOT NULL;
                 END IF;
                 RETURN NULL;

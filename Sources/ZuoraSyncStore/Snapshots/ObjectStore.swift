@@ -121,7 +121,8 @@ public struct CustomerState: Sendable, Equatable {
     struct Cache: Codable, VersionedFile {
         static let currentFormatVersion = 1
         var formatVersion = 1
-        var listingSHA256: String
+        /// `ListingMatch.id` of the store's match when the list was recorded.
+        var matchID: String
         var workflowsObject: String
     }
 
@@ -172,7 +173,7 @@ public struct CustomerState: Sendable, Equatable {
         let match = try store.listingMatch(customerSlug: customer)
         let cacheFile = cacheFile(customer: customer, objects: objects)
         let list: String
-        if let match, let cache = try? CanonicalJSON.readVersioned(Cache.self, from: cacheFile), cache.listingSHA256 == match,
+        if let match, let cache = try? CanonicalJSON.readVersioned(Cache.self, from: cacheFile), cache.matchID == match.id,
            objects.contains(cache.workflowsObject) {
             list = cache.workflowsObject
         } else {
@@ -192,7 +193,7 @@ public struct CustomerState: Sendable, Equatable {
             if !missing.isEmpty { try objects.flush() }
             if let match {
                 // Not fsynced: a cache lost in a crash is only recomputed.
-                try AtomicFile.write(CanonicalJSON.encode(Cache(listingSHA256: match, workflowsObject: list), formatVersion: Cache.currentFormatVersion),
+                try AtomicFile.write(CanonicalJSON.encode(Cache(matchID: match.id, workflowsObject: list), formatVersion: Cache.currentFormatVersion),
                                      to: cacheFile, durable: false)
             } else if FileManager.default.fileExists(atPath: cacheFile.path) {
                 try PathSafety.remove(cacheFile)

@@ -52,7 +52,8 @@ public struct SnapshotWriter: Sendable {
     struct Verified: Codable, VersionedFile {
         static let currentFormatVersion = 1
         var formatVersion = 1
-        var listingSHA256: String
+        /// `ListingMatch.id` of the store's match then.
+        var matchID: String
         var indexStamp: FileStamp
     }
 
@@ -115,7 +116,7 @@ public struct SnapshotWriter: Sendable {
         let match = try store.listingMatch(customerSlug: customerSlug)
         let verifiedFile = verifiedFile(customerSlug)
         if trustingAnUnchangedStore, let match, let verified = try? CanonicalJSON.readVersioned(Verified.self, from: verifiedFile),
-           verified.listingSHA256 == match, Self.stamp(indexFile(customerSlug)) == verified.indexStamp {
+           verified.matchID == match.id, Self.stamp(indexFile(customerSlug)) == verified.indexStamp {
             return (0, 0)
         }
         // Forgotten before the check: if it is interrupted, or the store is changing, the next
@@ -124,7 +125,7 @@ public struct SnapshotWriter: Sendable {
         let counts = try refreshCheckingEveryFile(customerSlug: customerSlug, store: store)
         if let match, let indexStamp = Self.stamp(indexFile(customerSlug)) {
             // Not fsynced: lost in a crash, it only means the next refresh checks every file.
-            try AtomicFile.write(CanonicalJSON.encode(Verified(listingSHA256: match, indexStamp: indexStamp), formatVersion: Verified.currentFormatVersion),
+            try AtomicFile.write(CanonicalJSON.encode(Verified(matchID: match.id, indexStamp: indexStamp), formatVersion: Verified.currentFormatVersion),
                                  to: verifiedFile, durable: false)
         }
         return counts
