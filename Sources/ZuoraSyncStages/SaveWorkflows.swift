@@ -148,13 +148,17 @@ public struct SaveWorkflows: StageKind {
         // A workflow whose export failed keeps its stored updatedAt and version: written from the
         // listing, it would look current next run with its old export, and not be downloaded again
         // before the next full pass.
-        let written = try writtenListing(listing.workflows, failed: Set(downloads.failed.map(\.id)), store: store, slug: slug)
+        // The stored rows are read once, for both, and only when one of them needs them.
+        let failed = Set(downloads.failed.map(\.id))
+        let planExists = FileManager.default.fileExists(atPath: planFile.path)
+        let stored = (!planExists && !storeMatchesListing) || !failed.isEmpty ? try store.storedWorkflows(customerSlug: slug) : [:]
+        let written = writtenListing(listing.workflows, failed: failed, stored: stored)
         let plan: Plan
-        if FileManager.default.fileExists(atPath: planFile.path) {
+        if planExists {
             plan = try CanonicalJSON.readVersioned(Plan.self, from: planFile)
         } else {
             plan = storeMatchesListing ? Plan(items: [], unchanged: listing.workflows.count, exportsStored: 0)
-                : try makePlan(context, listing: written, downloads: downloads)
+                : makePlan(listing: written, stored: stored, downloads: downloads)
             try CanonicalJSON.write(plan, to: planFile)
         }
         if storeMatchesListing {
@@ -190,9 +194,8 @@ public struct SaveWorkflows: StageKind {
 
     /// The listing as the store gets it: a workflow whose export failed keeps the stored
     /// `updatedAt` and version (if it has a stored row).
-    private func writtenListing(_ listed: [ListedWorkflow], failed: Set<Int64>, store: Store, slug: String) throws -> [ListedWorkflow] {
+    private func writtenListing(_ listed: [ListedWorkflow], failed: Set<Int64>, stored: [Int64: StoredWorkflow]) -> [ListedWorkflow] {
         guard !failed.isEmpty else { return listed }
-        let stored = try store.storedWorkflows(customerSlug: slug)
         return listed.map { workflow in
             guard failed.contains(workflow.id), let existing = stored[workflow.id] else { return workflow }
             var kept = workflow
@@ -212,9 +215,8 @@ public struct SaveWorkflows: StageKind {
         summary.changes += result.changed.map { ($0.action == .created ? "+ " : "~ ") + "\($0.id) \($0.name)" }
     }
 
-    private func makePlan(_ context: StageContext, listing: [ListedWorkflow], downloads: DownloadExports.Result) throws -> Plan {
+    private func makePlan(listing: [ListedWorkflow], stored: [Int64: StoredWorkflow], downloads: DownloadExports.Result) -> Plan {
         let hashes = Dictionary(uniqueKeysWithValues: downloads.downloaded.map { ($0.id, $0.sha256) })
-        let stored = try context.services.store.storedWorkflows(customerSlug: context.customer.id)
         var items: [Plan.Item] = []
         var unchanged = 0, exportsStored = 0
         for listed in listing {

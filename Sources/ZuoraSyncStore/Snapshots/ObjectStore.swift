@@ -133,19 +133,9 @@ public struct CustomerState: Sendable, Equatable {
     /// Reads a state file of either format; a format 2 list comes from the object store.
     public static func read(from url: URL, objects: ObjectStore) throws -> CustomerState {
         let file = try CanonicalJSON.readVersioned(File.self, from: url)
-        var state = CustomerState(runID: file.runID, customer: file.customer, finishedAt: file.finishedAt, workflows: file.workflows ?? [],
-                                  workflowsObject: file.workflowsObject)
-        if let sha = file.workflowsObject {
-            guard objects.contains(sha) else {
-                throw FileError(path: url.path, message: "names the list of workflows \(sha), which is not in \(objects.root.path); it was removed by hand or by another tool. This run's state cannot be compared.")
-            }
-            do { state.workflows = try JSONValueDecoder.decode([Entry].self, from: objects.get(sha)) } catch let error as FileError {
-                throw error
-            } catch {
-                throw FileError(path: objects.url(for: sha).path, message: "is not a list of workflows (\(error)).", cause: error)
-            }
-        }
-        return state
+        return CustomerState(runID: file.runID, customer: file.customer, finishedAt: file.finishedAt,
+                             workflows: try file.workflowsObject.map { try list($0, namedBy: url, objects: objects) } ?? file.workflows ?? [],
+                             workflowsObject: file.workflowsObject)
     }
 
     /// The objects a state file names: its list (format 2) and, through `exports(inList:)`, the exports.
@@ -156,10 +146,15 @@ public struct CustomerState: Sendable, Equatable {
 
     /// The export hashes a list object names (`state` is the state file naming it, for errors).
     public static func exports(inList sha256: String, namedBy state: URL, objects: ObjectStore) throws -> [String] {
+        try list(sha256, namedBy: state, objects: objects).compactMap(\.exportSHA256)
+    }
+
+    /// A list object, read and checked against its hash; errors name the state file that needs it.
+    private static func list(_ sha256: String, namedBy state: URL, objects: ObjectStore) throws -> [Entry] {
         guard objects.contains(sha256) else {
-            throw FileError(path: state.path, message: "names the list of workflows \(sha256), which is not in \(objects.root.path); it was removed by hand or by another tool. Move this run aside (or delete it) first.")
+            throw FileError(path: state.path, message: "names the list of workflows \(sha256), which is not in \(objects.root.path); it was removed by hand or by another tool. That run cannot be compared: move it aside (or delete it).")
         }
-        do { return try JSONValueDecoder.decode([Entry].self, from: objects.get(sha256)).compactMap(\.exportSHA256) } catch let error as FileError {
+        do { return try JSONValueDecoder.decode([Entry].self, from: objects.get(sha256)) } catch let error as FileError {
             throw error
         } catch {
             throw FileError(path: objects.url(for: sha256).path, message: "is not a list of workflows (\(error)).", cause: error)
