@@ -73,8 +73,7 @@ struct StageRecord: Sendable {
 /// Reads and writes a stage's `result.json`: the typed result with its format version.
 public enum StageResultFile {
     public static func write<T: Encodable>(_ result: T, formatVersion: Int, in directory: URL) throws {
-        try AtomicFile.writeIfChanged(try CanonicalJSON.encode(result, formatVersion: formatVersion),
-                                      to: directory.appendingPathComponent(StageFiles.result))
+        try CanonicalJSON.write(result, formatVersion: formatVersion, to: directory.appendingPathComponent(StageFiles.result))
     }
 
     public static func read<T: Decodable>(_ type: T.Type, formatVersion: Int, in directory: URL, name: String = StageFiles.result) throws -> T {

@@ -48,7 +48,7 @@ public struct CleanupObsolete: StageKind {
             plan = try StageResultFile.read(Result.self, formatVersion: Self.resultFormatVersion, in: context.directory, name: StageFiles.plan)
         } else {
             plan = try makePlan(context, settings: settings)
-            try AtomicFile.writeIfChanged(CanonicalJSON.encode(plan, formatVersion: Self.resultFormatVersion), to: planFile)
+            try CanonicalJSON.write(plan, formatVersion: Self.resultFormatVersion, to: planFile)
         }
         var warnings: [String] = []
         if let reason = plan.skippedReason {
@@ -76,7 +76,7 @@ public struct CleanupObsolete: StageKind {
                 try context.services.snapshots.refresh(customerSlug: context.customer.id, store: store)
             }
             plan.isApplied = true
-            try AtomicFile.writeIfChanged(CanonicalJSON.encode(plan, formatVersion: Self.resultFormatVersion), to: planFile)
+            try CanonicalJSON.write(plan, formatVersion: Self.resultFormatVersion, to: planFile)
         }
         // The customer now holds exactly the listing: remembered, so that the next run of the same
         // listing compares nothing (`Store.listingMatch`). The store checks what it can first.

@@ -253,6 +253,48 @@ struct ProportionalWorkTests {
         #expect(try CanonicalJSON.decode(Sample.self, from: ours) == expected)
     }
 
+    /// A large file is written in pieces as it is encoded: the file holds exactly the bytes of
+    /// `encode`, whichever size the pieces and the memory limit are, and an unchanged file is left
+    /// alone (no write, no temporary file left behind).
+    @Test func aFileWrittenInPiecesHoldsTheEncodedBytesAndIsLeftAloneWhenUnchanged() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("zuora-sync-pieces-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        PathSafety.protect(root)
+        let file = root.appendingPathComponent("big.json")
+        let many = (0..<300).map { index in Sample.Inner(values: [Int64(index), 2], flag: index % 3 == 0 ? nil : true) }
+        let expected = try CanonicalJSON.encode(["items": many], formatVersion: 4)
+        func entries() throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: root.path).sorted() }
+        func write(_ value: [Sample.Inner], memoryLimit: Int, pieceSize: Int) throws -> Bool {
+            try AtomicFile.writeIfChanged(to: file, memoryLimit: memoryLimit) { emit in
+                try JSONValueEncoder.writeCanonical(["items": value], pretty: true, extraFields: ["formatVersion": .int(4)], pieceSize: pieceSize, emit: emit)
+                try emit([0x0A])
+            }
+        }
+        // Spilled to a temporary file early (small memory limit, small pieces).
+        #expect(try write(many, memoryLimit: 100, pieceSize: 64))
+        #expect(try Data(contentsOf: file) == expected)
+        #expect(try entries() == ["big.json"])
+        let stamp = try FileManager.default.attributesOfItem(atPath: file.path)[.modificationDate] as? Date
+        // The same bytes in other pieces: nothing written, the temporary file removed.
+        #expect(try !write(many, memoryLimit: 1000, pieceSize: 500))
+        #expect(try FileManager.default.attributesOfItem(atPath: file.path)[.modificationDate] as? Date == stamp)
+        #expect(try entries() == ["big.json"])
+        // A prefix of the file, a longer file and a change of one byte are all written.
+        for changed in [Array(many.dropLast()), many + [Sample.Inner(values: [], flag: nil)],
+                        many.enumerated().map { $0.offset == 150 ? Sample.Inner(values: [151, 2], flag: true) : $0.element }] {
+            #expect(try write(changed, memoryLimit: 100, pieceSize: 64))
+            #expect(try Data(contentsOf: file) == CanonicalJSON.encode(["items": changed], formatVersion: 4))
+            #expect(try entries() == ["big.json"])
+        }
+        // Below the memory limit, the same result through the in-memory path, and through
+        // `CanonicalJSON.write`.
+        #expect(try write(many, memoryLimit: 1 << 20, pieceSize: 1 << 16))
+        #expect(try Data(contentsOf: file) == expected)
+        #expect(try !CanonicalJSON.write(["items": many], formatVersion: 4, to: file))
+        #expect(throws: FileError.self) { try CanonicalJSON.write([1, 2], formatVersion: 1, to: file) }
+        #expect(try Data(contentsOf: file) == expected)
+    }
+
     @Test func aWrongTypeNamesItsKeyPath() throws {
         let text = #"{"values": [1, "two"]}"#
         #expect {

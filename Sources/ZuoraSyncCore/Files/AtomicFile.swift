@@ -10,6 +10,30 @@ public enum AtomicFile {
     /// are not fsynced: for many files at once whose writer calls `flushFileSystem` once before
     /// anything vouches for them, and whose readers can check them.
     public static func write(_ data: Data, to url: URL, mode: mode_t = 0o644, durable: Bool = true) throws {
+        let temporary = try createTemporary(for: url, mode: mode)
+        var ok = false
+        defer {
+            if !ok { unlink(temporary.path) }
+        }
+        do {
+            defer { close(temporary.fd) }
+            try data.withUnsafeBytes { try writeAll($0, to: temporary.fd, file: temporary.url) }
+            if durable { guard fsync(temporary.fd) == 0 else { throw posixError("fsync", temporary.url) } }
+        }
+        try commit(temporary, to: url, durable: durable)
+        ok = true
+    }
+
+    /// A temporary file beside `url` (`.<name>.tmp-<pid>-<random>`, which `sweepTemporaryFiles`
+    /// removes once its process is gone), open for writing, its directory checked and created.
+    private struct Temporary {
+        var fd: Int32
+        var path: String
+        var directory: URL
+        var url: URL { URL(fileURLWithPath: path, isDirectory: false) }
+    }
+
+    private static func createTemporary(for url: URL, mode: mode_t) throws -> Temporary {
         let (path, slash, directoryPath, directory) = split(url)
         try prepare(directoryPath, directory)
         try PathSafety.checkFile(path: path)
@@ -21,23 +45,17 @@ public enum AtomicFile {
             try prepare(directoryPath, directory)
             fd = open(tempPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         }
-        var temp: URL { URL(fileURLWithPath: tempPath, isDirectory: false) }
-        guard fd >= 0 else { throw posixError("create", temp) }
-        var ok = false
-        defer {
-            if !ok { unlink(tempPath) }
-        }
-        do {
-            defer { close(fd) }
-            _ = fchmod(fd, mode)
-            try writeAll(data, to: fd, file: temp)
-            if durable { guard fsync(fd) == 0 else { throw posixError("fsync", temp) } }
-        }
+        guard fd >= 0 else { throw posixError("create", URL(fileURLWithPath: tempPath, isDirectory: false)) }
+        _ = fchmod(fd, mode)
+        return Temporary(fd: fd, path: tempPath, directory: directory)
+    }
+
+    /// Renames a written (and closed) temporary file over `url`.
+    private static func commit(_ temporary: Temporary, to url: URL, durable: Bool) throws {
         CrashPoints.hit()
-        guard rename(tempPath, path) == 0 else { throw posixError("rename", url) }
-        ok = true
+        guard rename(temporary.path, url.path) == 0 else { throw posixError("rename", url) }
         CrashPoints.hit()
-        if durable { syncDirectory(directory) }
+        if durable { syncDirectory(temporary.directory) }
     }
 
     private static let processID = getpid()
@@ -51,17 +69,15 @@ public enum AtomicFile {
         return (path, slash, directoryPath, URL(fileURLWithPath: directoryPath, isDirectory: true))
     }
 
-    private static func writeAll(_ data: Data, to fd: Int32, file: URL) throws {
-        try data.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let written = Foundation.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw posixError("write", file)
-                }
-                offset += written
+    private static func writeAll(_ buffer: UnsafeRawBufferPointer, to fd: Int32, file: URL) throws {
+        var offset = 0
+        while offset < buffer.count {
+            let written = Foundation.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw posixError("write", file)
             }
+            offset += written
         }
     }
 
@@ -112,7 +128,7 @@ public enum AtomicFile {
             if !ok { unlink(path) }
         }
         _ = fchmod(fd, mode)
-        try writeAll(data, to: fd, file: url)
+        try data.withUnsafeBytes { try writeAll($0, to: fd, file: url) }
         CrashPoints.hit()
         ok = true
     }
@@ -162,6 +178,103 @@ public enum AtomicFile {
         if let existing = try? Data(contentsOf: url), existing == data { return false }
         try write(data, to: url, mode: mode)
         return true
+    }
+
+    /// `writeIfChanged` for a file produced in pieces: `produce` hands each piece, in order, to
+    /// the function it is given. Up to `memoryLimit` bytes are kept in memory; past that, the pieces
+    /// go to a temporary file as they come and are compared with the file there as they go, so a
+    /// large file never exists whole in memory. Durable, like `write`. Returns whether it wrote.
+    @discardableResult
+    public static func writeIfChanged(to url: URL, mode: mode_t = 0o644, memoryLimit: Int = 1 << 20,
+                                      produce: (_ emit: @escaping ([UInt8]) throws -> Void) throws -> Void) throws -> Bool {
+        let output = PiecewiseOutput(url: url, mode: mode, memoryLimit: memoryLimit)
+        defer { output.abandon() }
+        try produce(output.append)
+        return try output.finish()
+    }
+
+    /// The state of a `writeIfChanged(to:produce:)`: pieces in memory, then a temporary file and
+    /// the comparison with the file being replaced.
+    private final class PiecewiseOutput {
+        let url: URL
+        let mode: mode_t
+        let memoryLimit: Int
+        var pending: [UInt8] = []
+        var temporary: Temporary?
+        /// The file being replaced, read alongside while the pieces are the same as its bytes.
+        var existing: Int32 = -1
+        var differs = false
+
+        init(url: URL, mode: mode_t, memoryLimit: Int) {
+            self.url = url
+            self.mode = mode
+            self.memoryLimit = memoryLimit
+        }
+
+        func append(_ piece: [UInt8]) throws {
+            guard let temporary else {
+                pending += piece
+                if pending.count > memoryLimit { try spill() }
+                return
+            }
+            try piece.withUnsafeBytes { buffer in
+                try AtomicFile.writeAll(buffer, to: temporary.fd, file: temporary.url)
+                compare(buffer)
+            }
+        }
+
+        private func spill() throws {
+            temporary = try AtomicFile.createTemporary(for: url, mode: mode)
+            existing = open(url.path, O_RDONLY | O_CLOEXEC)
+            differs = existing < 0
+            let bytes = pending
+            pending = []
+            try append(bytes)
+        }
+
+        /// Reads as many bytes of the existing file as `buffer` holds and compares them.
+        private func compare(_ buffer: UnsafeRawBufferPointer) {
+            guard !differs, buffer.count > 0 else { return }
+            let read = UnsafeMutableRawBufferPointer.allocate(byteCount: buffer.count, alignment: 1)
+            defer { read.deallocate() }
+            var filled = 0
+            while filled < buffer.count {
+                let count = Foundation.read(existing, read.baseAddress! + filled, buffer.count - filled)
+                if count < 0, errno == EINTR { continue }
+                guard count > 0 else { break }
+                filled += count
+            }
+            if filled < buffer.count || memcmp(read.baseAddress!, buffer.baseAddress!, buffer.count) != 0 { differs = true }
+        }
+
+        func finish() throws -> Bool {
+            guard let temporary else { return try AtomicFile.writeIfChanged(Data(pending), to: url, mode: mode) }
+            if !differs {
+                // Same so far: unchanged only if the existing file ends here too.
+                var byte: UInt8 = 0
+                differs = Foundation.read(existing, &byte, 1) != 0
+            }
+            guard differs else { return false }   // `abandon` removes the temporary file
+            guard fsync(temporary.fd) == 0 else { throw AtomicFile.posixError("fsync", temporary.url) }
+            close(temporary.fd)
+            self.temporary = nil
+            do { try AtomicFile.commit(temporary, to: url, durable: true) } catch {
+                unlink(temporary.path)
+                throw error
+            }
+            return true
+        }
+
+        /// Closes what is open and removes a temporary file that was not renamed.
+        func abandon() {
+            if existing >= 0 { close(existing) }
+            existing = -1
+            if let temporary {
+                close(temporary.fd)
+                unlink(temporary.path)
+                self.temporary = nil
+            }
+        }
     }
 
     /// Makes a rename inside `directory` durable.

@@ -33,10 +33,20 @@ public enum CanonicalJSON {
         }
     }
 
-    /// Encodes and writes atomically, only when the bytes differ from what is there.
+    /// Encodes and writes atomically, only when the bytes differ from what is there. A large file
+    /// is written in pieces as it is encoded (`AtomicFile.writeIfChanged(to:produce:)`): it never
+    /// exists whole in memory. `formatVersion` is added as a field (a `VersionedFile`).
     @discardableResult
-    public static func write<T: Encodable>(_ value: T, to url: URL) throws -> Bool {
-        try AtomicFile.writeIfChanged(try encode(value), to: url)
+    public static func write<T: Encodable>(_ value: T, formatVersion: Int? = nil, to url: URL) throws -> Bool {
+        do {
+            return try AtomicFile.writeIfChanged(to: url) { emit in
+                try JSONValueEncoder.writeCanonical(value, pretty: true, extraFields: formatVersion.map { ["formatVersion": .int(Int64($0))] } ?? [:],
+                                                    emit: emit)
+                try emit([0x0A])
+            }
+        } catch is JSONValueEncoder.NotAnObject {
+            throw FileError(path: url.path, message: "a versioned file must hold a JSON object")
+        }
     }
 }
 

@@ -128,6 +128,9 @@ extension JSONValue {
 struct CanonicalWriter {
     var bytes: [UInt8] = []
     let pretty: Bool
+    /// Where the bytes go once they pass a piece size (`JSONValueEncoder.writeCanonical`); nil
+    /// keeps them all in `bytes`.
+    var drain: (pieceSize: Int, emit: ([UInt8]) throws -> Void)?
 
     init(pretty: Bool, capacity: Int = 16_384) {
         self.pretty = pretty

@@ -11,15 +11,29 @@ public enum JSONValueEncoder {
     /// newline), otherwise one compact line. `extraFields` are added to the top-level object
     /// (`formatVersion`); a value that does not encode as an object then throws `notAnObject`.
     public static func canonicalBytes<T: Encodable>(_ value: T, pretty: Bool, extraFields: [String: JSONValue] = [:]) throws -> [UInt8] {
-        var node = try box(value, codingPath: [], depth: 0, pretty: pretty)
-        if !extraFields.isEmpty {
-            guard case .object(let object) = node else { throw NotAnObject() }
-            for (key, field) in extraFields { object.items[key] = .value(field) }
-            node = .object(object)
-        }
         var output = CanonicalWriter(pretty: pretty)
-        output.write(node, indent: 0)
+        try output.write(try rootNode(value, pretty: pretty, extraFields: extraFields), indent: 0)
         return output.bytes
+    }
+
+    /// The same bytes as `canonicalBytes`, handed to `emit` in pieces of about `pieceSize` as they
+    /// are written: a large file (the plan of a first sync of 20,000 workflows) then never exists
+    /// whole in memory, only the bytes of each of its items and one piece.
+    public static func writeCanonical<T: Encodable>(_ value: T, pretty: Bool, extraFields: [String: JSONValue] = [:], pieceSize: Int = 65_536,
+                                                    emit: @escaping ([UInt8]) throws -> Void) throws {
+        let node = try rootNode(value, pretty: pretty, extraFields: extraFields)
+        var output = CanonicalWriter(pretty: pretty, capacity: pieceSize + 4096)
+        output.drain = (pieceSize, emit)
+        try output.write(node, indent: 0)
+        try emit(output.bytes)
+    }
+
+    private static func rootNode<T: Encodable>(_ value: T, pretty: Bool, extraFields: [String: JSONValue]) throws -> EncodingNode {
+        let node = try box(value, codingPath: [], depth: 0, pretty: pretty)
+        guard !extraFields.isEmpty else { return node }
+        guard case .object(let object) = node else { throw NotAnObject() }
+        for (key, field) in extraFields { object.items[key] = .value(field) }
+        return .object(object)
     }
 
     /// What `canonicalBytes` throws when `extraFields` are asked of a value that is not an object.
@@ -44,10 +58,16 @@ public enum JSONValueEncoder {
             let encoder = ValueEncoder(codingPath: codingPath(), pretty: pretty)
             try value.encode(to: encoder)
             let node = encoder.node ?? .object(ObjectBox())
-            guard depth > 0 else { return node }
+            // The top value, and an array that is one of its fields, stay nodes: their items are
+            // written once, into the file's own pieces, not copied into a buffer of their own first.
+            if depth == 0 { return node }
+            if depth == 1, case .array = node { return node }
             // Finished: written now, at the indentation it has in the file.
             var output = CanonicalWriter(pretty: pretty, capacity: 512)
-            output.write(node, indent: 2 * depth)
+            try output.write(node, indent: 2 * depth)
+            // Kept until the file is written, so kept at its size: a list of 20,000 short items
+            // would otherwise hold three times its bytes.
+            if output.bytes.capacity > 2 * output.bytes.count + 64 { return .rendered(Array(output.bytes)) }
             return .rendered(output.bytes)
         }
     }
@@ -72,8 +92,9 @@ final class ObjectBox { var items: [String: EncodingNode] = [:] }
 final class ArrayBox { var items: [EncodingNode] = [] }
 
 extension CanonicalWriter {
-    /// Writes a node being encoded, in the same form as `write(_: JSONValue, indent:)`.
-    mutating func write(_ node: EncodingNode, indent: Int) {
+    /// Writes a node being encoded, in the same form as `write(_: JSONValue, indent:)`. With a
+    /// `drain`, the bytes written so far go to it whenever they pass its piece size.
+    mutating func write(_ node: EncodingNode, indent: Int) throws {
         switch node {
         case .value(let value): write(value, indent: indent)
         case .rendered(let rendered): bytes.append(contentsOf: rendered)
@@ -83,7 +104,8 @@ extension CanonicalWriter {
             for (index, item) in box.items.enumerated() {
                 if index > 0 { bytes.append(UInt8(ascii: ",")) }
                 newline(indent + 2)
-                write(item, indent: indent + 2)
+                try write(item, indent: indent + 2)
+                try drainIfFull()
             }
             newline(indent)
             bytes.append(UInt8(ascii: "]"))
@@ -96,11 +118,18 @@ extension CanonicalWriter {
                 writeQuoted(key)
                 bytes.append(UInt8(ascii: ":"))
                 if pretty { bytes.append(UInt8(ascii: " ")) }
-                write(box.items[key]!, indent: indent + 2)
+                try write(box.items[key]!, indent: indent + 2)
+                try drainIfFull()
             }
             newline(indent)
             bytes.append(UInt8(ascii: "}"))
         }
+    }
+
+    private mutating func drainIfFull() throws {
+        guard let (pieceSize, emit) = drain, bytes.count >= pieceSize else { return }
+        try emit(bytes)
+        bytes.removeAll(keepingCapacity: true)
     }
 }
 
