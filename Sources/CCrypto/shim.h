@@ -62,4 +62,7 @@ static inline int zs_syncfs(int fd) { return syncfs(fd); }
 #include <malloc.h>
 static inline int zs_limit_malloc_arenas(int n) { return mallopt(M_ARENA_MAX, n); }
 
+/// glibc's malloc_trim(0): returns the free memory of every arena to the system.
+static inline int zs_release_free_memory(void) { return malloc_trim(0); }
+
 #endif

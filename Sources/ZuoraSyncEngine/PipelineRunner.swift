@@ -451,6 +451,9 @@ public struct PipelineRunner: Sendable {
             event.durationMilliseconds = commit.durationMilliseconds
         }
         logger.info("stage.committed", metadata: ["stage": "\(id)", "duration_ms": "\(commit.durationMilliseconds)"])
+        // What the stage freed goes back to the system now, before the next stage allocates in
+        // other arenas: peak memory grew with the tenant's size although no stage holds its exports.
+        ProcessTuning.releaseFreeMemory()
         return commit
     }
 

@@ -7,4 +7,10 @@ public enum ProcessTuning {
     public static func limitMallocArenas(to count: Int32) {
         _ = zs_limit_malloc_arenas(count)
     }
+
+    /// Returns what was freed to the system (glibc's `malloc_trim`): freed memory otherwise stays
+    /// in the arena of the thread that used it, where the next stage's allocations may not land.
+    public static func releaseFreeMemory() {
+        _ = zs_release_free_memory()
+    }
 }
