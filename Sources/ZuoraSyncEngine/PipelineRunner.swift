@@ -310,39 +310,74 @@ public struct PipelineRunner: Sendable {
                     index += 1
                     continue
                 }
-                // The next stage streams from this one: both run at once (see `StageKind.streamsFrom`).
-                if index + 1 < stages.count, let next = Optional(try prepare(index + 1, previous: stage.fingerprint)),
-                   next.kind.streamsFrom == stage.kind.name, next.existing?.fingerprint != next.fingerprint {
-                    let stageStarted = try begin(stage, discardingEarlierAttempt: false, reporter: reporter)
-                    // The consumer's partial outputs from an interrupted attempt came from a listing
-                    // that was never committed: they are not reused.
-                    let nextStarted = try begin(next, discardingEarlierAttempt: true, reporter: reporter)
-                    let (producerContext, producerReader) = context(for: stage, earlier: earlier)
-                    var consumerEarlier = earlier
-                    consumerEarlier[stage.kind.name] = stage.directory
-                    let (consumerContext, consumerReader) = context(for: next, earlier: consumerEarlier)
-                    cache.openStream(for: stage.kind.name)
-                    async let consumerRecord = next.kind.execute(consumerContext, consumerReader)
-                    do {
-                        let record = try await stage.kind.execute(producerContext, producerReader)
-                        let commit = try finish(stage, record: record, started: stageStarted, reporter: reporter, logger: customerLogger)
-                        completed.append((stage.kind, stage.directory, commit))
-                        cache.finishStream(for: stage.kind.name, error: nil)
-                    } catch {
-                        // The consumer stops (its stream throws) and is awaited before leaving; it commits nothing.
-                        cache.finishStream(for: stage.kind.name, error: error)
-                        _ = try? await consumerRecord
-                        throw error
+                // The stages after this one that stream from the one before them run at once with
+                // it, a chain (see `StageKind.streamsFrom`); they commit in order.
+                var chain = [stage]
+                while index + chain.count < stages.count {
+                    let next = try prepare(index + chain.count, previous: chain.last!.fingerprint)
+                    guard next.kind.streamsFrom == chain.last!.kind.name, next.existing?.fingerprint != next.fingerprint else { break }
+                    chain.append(next)
+                }
+                if chain.count > 1 {
+                    var started: [Date] = []
+                    var contexts: [(context: StageContext, reader: StoredSettingsReader)] = []
+                    var chainEarlier = earlier
+                    for (position, member) in chain.enumerated() {
+                        // A consumer's partial outputs from an interrupted attempt came from a
+                        // producer that was never committed: they are not reused.
+                        started.append(try begin(member, discardingEarlierAttempt: position > 0, reporter: reporter))
+                        contexts.append(context(for: member, earlier: chainEarlier))
+                        chainEarlier[member.kind.name] = member.directory
+                        if position < chain.count - 1 { cache.openStream(for: member.kind.name) }
                     }
-                    currentStage = next.definition
-                    reporter.stage = next.definition.id
-                    let record = try await consumerRecord
-                    let commit = try finish(next, record: record, started: nextStarted, reporter: reporter, logger: customerLogger)
-                    completed.append((next.kind, next.directory, commit))
-                    earlier[stage.kind.name] = stage.directory
-                    earlier[next.kind.name] = next.directory
-                    previousFingerprint = next.fingerprint
-                    index += 2
+                    let failure: (stage: StageDefinition, error: any Error)? = await withTaskGroup(of: FinishedStage.self) { group in
+                        for position in 1..<chain.count {
+                            let (memberContext, reader) = contexts[position]
+                            let kind = chain[position].kind
+                            group.addTask {
+                                do { return FinishedStage(position: position, outcome: .success(try await kind.execute(memberContext, reader))) } catch {
+                                    return FinishedStage(position: position, outcome: .failure(error))
+                                }
+                            }
+                        }
+                        var outcomes: [Int: Result<StageRecord, any Error>] = [:]
+                        for (position, member) in chain.enumerated() {
+                            var outcome: Result<StageRecord, any Error>
+                            if position == 0 {
+                                do { outcome = .success(try await member.kind.execute(contexts[0].context, contexts[0].reader)) } catch { outcome = .failure(error) }
+                            } else {
+                                while outcomes[position] == nil {
+                                    guard let finished = await group.next() else { break }
+                                    outcomes[finished.position] = finished.outcome
+                                }
+                                outcome = outcomes[position] ?? .failure(CancellationError())
+                            }
+                            do {
+                                let commit = try finish(member, record: try outcome.get(), started: started[position], reporter: reporter, logger: customerLogger)
+                                completed.append((member.kind, member.directory, commit))
+                                earlier[member.kind.name] = member.directory
+                                previousFingerprint = member.fingerprint
+                                if position < chain.count - 1 {
+                                    cache.finishStream(for: member.kind.name, error: nil)
+                                    // Events of shared services (a retry) name the oldest stage still running.
+                                    reporter.stage = chain[position + 1].definition.id
+                                }
+                            } catch {
+                                // Every later stage stops (its stream throws) and is awaited before
+                                // leaving; none commits.
+                                for later in chain[position...].dropLast() { cache.finishStream(for: later.kind.name, error: error) }
+                                for await _ in group {}
+                                return (member.definition, error)
+                            }
+                        }
+                        return nil
+                    }
+                    if let failure {
+                        currentStage = failure.stage
+                        reporter.stage = failure.stage.id
+                        throw failure.error
+                    }
+                    index += chain.count
                     continue
                 }
                 let stageStarted = try begin(stage, discardingEarlierAttempt: false, reporter: reporter)
@@ -398,6 +433,12 @@ public struct PipelineRunner: Sendable {
         result.finishedAt = finished
         if result.summary != nil { result.summary!.durationMilliseconds = Int(finished.timeIntervalSince(started) * 1000) }
         return result
+    }
+
+    /// A stage of a streaming chain that finished: its place in the chain and its record or error.
+    struct FinishedStage: Sendable {
+        var position: Int
+        var outcome: Result<StageRecord, any Error>
     }
 
     /// A stage of a customer's run, before it runs: where it writes, its inputs' fingerprint and

@@ -9,6 +9,15 @@ import ZuoraSyncEngine
 /// fields) is a warning: the others go on and the stored copy stays. Exports already on disk from
 /// an interrupted attempt are not downloaded again.
 public struct DownloadExports: StageKind {
+    /// Exports downloaded (or found whole on disk), as they finish, for save-workflows.
+    public typealias Partial = [Streamed]
+
+    /// A good export on disk and the listed workflow it belongs to.
+    public struct Streamed: Sendable {
+        public var listed: ListedWorkflow
+        public var downloaded: Result.Downloaded
+    }
+
     public static let name = "download-exports"
     public static var inputs: [any StageKind.Type] { [FetchWorkflowPages.self] }
     public static var streamsFrom: (any StageKind.Type)? { FetchWorkflowPages.self }
@@ -97,7 +106,11 @@ public struct DownloadExports: StageKind {
                     do {
                         while let workflow = await queue.next() {
                             try Task.checkCancellation()
-                            mine.append(try await download(workflow, client: client, into: context.directory))
+                            let outcome = try await download(workflow, client: client, into: context.directory)
+                            if case .downloaded(let item) = outcome {
+                                context.publish([Streamed(listed: workflow, downloaded: item)], from: Self.self)
+                            }
+                            mine.append(outcome)
                             let (done, total) = tally.finishOne()
                             context.progress(done, of: total, unit: "exports")
                         }

@@ -9,6 +9,8 @@ import ZuoraSyncStore
 public struct ExtractTasks: StageKind {
     public static let name = "extract-tasks"
     public static var inputs: [any StageKind.Type] { [SaveWorkflows.self, DownloadExports.self] }
+    /// Running beside save-workflows, it extracts each batch of exports as soon as it is stored.
+    public static var streamsFrom: (any StageKind.Type)? { SaveWorkflows.self }
 
 
     /// `result.json`.
@@ -59,6 +61,19 @@ public struct ExtractTasks: StageKind {
             perWorkflow[String(id)] = extraction.tasks.count
         }
         let store = context.services.store
+        let slug = context.customer.id
+        // Beside save-workflows: each batch it stored, as it comes (whatever arrived, up to 200).
+        // A dry run stored nothing: it starts once save-workflows is committed.
+        if let stored = context.partials(of: SaveWorkflows.self) {
+            for try await ids in stored.batched(min: 100, max: 400) where !context.options.dryRun {
+                try Task.checkCancellation()
+                let batch = try store.exports(customerSlug: slug, zuoraIDs: Set(ids)).map { export in
+                    (zuoraID: export.zuoraID, extraction: TaskExtractor.extract(from: try JSONValue.parse(Data(export.text.utf8))))
+                }
+                for (id, extraction) in batch { count(id, extraction) }
+                try store.replaceTasks(customerSlug: slug, batch: batch)
+            }
+        }
         if context.options.dryRun {
             // Nothing was stored: count what the exports of this run would give.
             let downloads = try context.directory(of: DownloadExports.self)
@@ -72,7 +87,6 @@ public struct ExtractTasks: StageKind {
         // Every workflow whose tasks do not come from its stored export, whichever run stored it;
         // 200 workflows per transaction (one commit instead of one per workflow, bounded memory).
         // The next batch is read and parsed while this one is written (two batches in memory).
-        let slug = context.customer.id
         // A store proven to hold a listing, with nothing written since, has no stale tasks.
         let targets = try store.listingMatch(customerSlug: slug) != nil ? [] : try store.workflowsWithStaleTasks(customerSlug: slug)
         let batches = stride(from: 0, to: targets.count, by: 200).map { Set(targets[$0..<min($0 + 200, targets.count)]) }

@@ -4,16 +4,22 @@ import ZuoraSyncCore
 import ZuoraSyncEngine
 import ZuoraSyncStore
 
-/// Upserts the listed workflows and the good exports into the store in one transaction, then
-/// refreshes the snapshots. Counts are true: `updated` means something actually differs.
+/// Upserts the listed workflows and the good exports into the store, in batches as the exports
+/// arrive when it runs alongside download-exports, then refreshes the snapshots. Counts are true:
+/// `updated` means something actually differs.
 public struct SaveWorkflows: StageKind {
+    /// Workflows whose export this stage just stored, for extract-tasks.
+    public typealias Partial = [Int64]
+
     public static let name = "save-workflows"
     public static var inputs: [any StageKind.Type] { [FetchWorkflowPages.self, DownloadExports.self] }
+    public static var streamsFrom: (any StageKind.Type)? { DownloadExports.self }
 
-    /// `plan.json`: what the stage will do (or, in a dry run, would do), written once, before the
-    /// store changes, so that a resumed stage reports the same counts. Format 2 lists only the
-    /// workflows created or updated (its size follows the changes, not the tenant); format 1 listed
-    /// every workflow and still reads.
+    /// `plan.json`: what the stage did (or, in a dry run, would do). The store records each change
+    /// in `workflow_changes` in the transaction that makes it, and the plan is written at the end
+    /// from those records, so a resumed stage reports the same counts as an uninterrupted one.
+    /// Format 2 lists only the workflows created or updated (its size follows the changes, not the
+    /// tenant); format 1 listed every workflow and still reads.
     public struct Plan: Sendable, Codable, VersionedFile {
         public static let currentFormatVersion = 2
         public enum Action: String, Sendable, Codable { case created, updated, unchanged }
@@ -131,65 +137,99 @@ public struct SaveWorkflows: StageKind {
     public init() {}
 
     public func run(_ context: StageContext, settings: NoSettings) async throws -> StageOutput<Result> {
-        let planFile = context.file(StageFiles.plan)
-        let downloadsDirectory = try context.directory(of: DownloadExports.self)
-        let listing = try context.result(of: FetchWorkflowPages.self)
-        let downloads = try context.result(of: DownloadExports.self)
+        let partials = context.partials(of: DownloadExports.self)
+        guard context.options.dryRun else { return try await store(context, streamed: partials) }
+        // A dry run stores nothing: it starts once the downloads are committed, and only plans.
+        if let partials { for try await _ in partials {} }
+        return try planWithoutStoring(context)
+    }
+
+    /// Stores each batch of exports as download-exports finishes them (at least 100 a transaction
+    /// while more are coming, at most 400), when it runs alongside; then, once download-exports is
+    /// committed, the whole listing, of which the store writes only what differs. A change and its
+    /// record in `workflow_changes` commit together, so `plan.json` is written last from those
+    /// records, and a resumed attempt counts what an interrupted one already wrote.
+    private func store(_ context: StageContext, streamed: AsyncThrowingMapSequence<AsyncThrowingStream<any Sendable, any Error>, DownloadExports.Partial>?)
+        async throws -> StageOutput<Result> {
         let store = context.services.store
         let slug = context.customer.id
-        let isDryRun = context.options.dryRun
-        let fingerprint = isDryRun ? nil : ListedWorkflow.fingerprint(of: listing.workflows)
+        let downloadsDirectory = try context.directory(of: DownloadExports.self)
+        let objects = ObjectStore(dataDirectory: context.services.dataDirectory.root)
+        func exportText(_ id: Int64) throws -> String {
+            try String(contentsOf: DownloadExports.exportFile(id, in: downloadsDirectory), encoding: .utf8)
+        }
+        func apply(_ rows: [WorkflowUpsert]) throws {
+            try store.applyRecordingChanges(rows, customer: context.customer, syncedAt: context.runStartedAt, runID: context.runID,
+                                            exportText: exportText)
+        }
+        var storedWhileStreaming = 0
+        if let streamed {
+            for try await part in streamed.batched(min: 100, max: 400) {
+                try Task.checkCancellation()
+                try apply(part.map { WorkflowUpsert(listed: $0.listed, exportSHA256: $0.downloaded.sha256) })
+                // The objects are hard links to this run's copies: the bytes are on disk once.
+                for item in part { try objects.link(DownloadExports.exportFile(item.listed.id, in: downloadsDirectory), sha256: item.downloaded.sha256) }
+                storedWhileStreaming += part.count
+                context.publish(part.map(\.listed.id), from: Self.self)
+            }
+        }
+
+        // download-exports committed: the listing and its outcome are final.
+        let listing = try context.result(of: FetchWorkflowPages.self)
+        let downloads = try context.result(of: DownloadExports.self)
+        let fingerprint = ListedWorkflow.fingerprint(of: listing.workflows)
         // Nothing downloaded and the store already proven to hold this very listing: nothing can
         // differ, so nothing is compared or written (an unchanged resync costs what listing costs).
         var storeMatchesListing = false
-        if let fingerprint, downloads.downloaded.isEmpty, downloads.failed.isEmpty {
+        if storedWhileStreaming == 0, downloads.downloaded.isEmpty, downloads.failed.isEmpty {
             storeMatchesListing = try store.listingMatch(customerSlug: slug)?.listingSHA256 == fingerprint
         }
-        // A workflow whose export failed keeps its stored updatedAt and version: written from the
-        // listing, it would look current next run with its old export, and not be downloaded again
-        // before the next full pass.
-        // The stored rows are read once, for both, and only when one of them needs them.
-        let failed = Set(downloads.failed.map(\.id))
-        let planExists = FileManager.default.fileExists(atPath: planFile.path)
-        let stored = (!planExists && !storeMatchesListing) || !failed.isEmpty ? try store.storedWorkflows(customerSlug: slug) : [:]
-        let written = writtenListing(listing.workflows, failed: failed, stored: stored)
-        let plan: Plan
-        if planExists {
-            plan = try CanonicalJSON.readVersioned(Plan.self, from: planFile)
-        } else {
-            plan = storeMatchesListing ? Plan(items: [], unchanged: listing.workflows.count, exportsStored: 0)
-                : makePlan(listing: written, stored: stored, downloads: downloads)
-            try CanonicalJSON.write(plan, to: planFile)
-        }
-        if storeMatchesListing {
-            _ = try store.upsertCustomer(context.customer)   // its name or address may have changed in the customers file
-        } else if !isDryRun {
-            // Every listed row goes to the store, which writes only what differs; exports whose hash
-            // equals the stored one are not even read.
+        // The customer's row, whatever the listing holds (an empty tenant too), with its current
+        // name and address from the customers file.
+        _ = try store.upsertCustomer(context.customer)
+        if !storeMatchesListing {
+            // Every listed workflow, those stored while streaming too (a page listed again may have
+            // changed them): the store writes only what differs, and does not read an export whose
+            // hash is the stored one.
             let hashes = Dictionary(uniqueKeysWithValues: downloads.downloaded.map { ($0.id, $0.sha256) })
-            try store.apply(written.map { WorkflowUpsert(listed: $0, exportSHA256: hashes[$0.id]) },
-                            customer: context.customer, syncedAt: context.runStartedAt) { id in
-                try String(contentsOf: DownloadExports.exportFile(id, in: downloadsDirectory), encoding: .utf8)
+            let failed = Set(downloads.failed.map(\.id))
+            let written = writtenListing(listing.workflows, failed: failed, stored: failed.isEmpty ? [:] : try store.storedWorkflows(customerSlug: slug))
+            for start in stride(from: 0, to: written.count, by: 1000) {
+                try Task.checkCancellation()
+                try apply(written[start..<min(start + 1000, written.count)].map { WorkflowUpsert(listed: $0, exportSHA256: hashes[$0.id]) })
             }
-            // The objects of exports stored in this run are hard links to this run's copies: their
-            // bytes are written once (run copy and object), not read back from the store and written again.
-            let objects = ObjectStore(dataDirectory: context.services.dataDirectory.root)
-            let stored = plan.items.compactMap { item in item.exportSHA256.map { (item.listed.id, $0) } }
-            for (id, sha) in stored { try objects.link(DownloadExports.exportFile(id, in: downloadsDirectory), sha256: sha) }
-            if !stored.isEmpty { try objects.flush() }
-            if !plan.items.isEmpty {
-                try context.services.snapshots.refresh(customerSlug: slug, store: store)
-            }
-            try store.recordChanges(plan.items.map { item in
-                WorkflowChangeRow(runID: context.runID, customerSlug: slug, zuoraID: item.listed.id, name: item.listed.name,
-                                  action: item.action.rawValue, fields: item.changedFields, exportSHA256Before: item.previousExportSHA256,
-                                  exportSHA256After: item.exportSHA256 ?? item.previousExportSHA256, changedAt: context.runStartedAt)
-            })
+            for item in downloads.downloaded { try objects.link(DownloadExports.exportFile(item.id, in: downloadsDirectory), sha256: item.sha256) }
+            if !downloads.downloaded.isEmpty { try objects.flush() }
+        }
+        // What this run changed, from its records (an interrupted attempt's included).
+        let listed = Dictionary(listing.workflows.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let records = storeMatchesListing ? [] : try store.changes(customerSlug: slug, runID: context.runID)
+        let items = records.compactMap { record -> Plan.Item? in
+            guard record.action == "created" || record.action == "updated", let workflow = listed[record.zuoraID] else { return nil }
+            let after = record.exportSHA256After == record.exportSHA256Before ? nil : record.exportSHA256After
+            return Plan.Item(listed: workflow, action: record.action == "created" ? .created : .updated, exportSHA256: after,
+                             changedFields: record.changedFields, previousExportSHA256: record.exportSHA256Before)
+        }.sorted { $0.listed.id < $1.listed.id }
+        let plan = Plan(items: items, unchanged: listing.workflows.count - items.count, exportsStored: downloads.downloaded.count)
+        try CanonicalJSON.write(plan, to: context.file(StageFiles.plan))
+        if !items.isEmpty {
+            try context.services.snapshots.refresh(customerSlug: slug, store: store)
         }
         // plan.json and result.json hold only what changed.
-        let result = Result(plan: plan, isApplied: !isDryRun, listingSHA256: downloads.failed.isEmpty ? fingerprint : nil,
+        let result = Result(plan: plan, isApplied: true, listingSHA256: downloads.failed.isEmpty ? fingerprint : nil,
                             storeMatchedListing: storeMatchesListing)
-        return StageOutput(result, status: isDryRun ? .dryRun : .committed)
+        return StageOutput(result, status: .committed)
+    }
+
+    /// A dry run: what the stage would do, compared with the stored rows, in `plan.json`.
+    private func planWithoutStoring(_ context: StageContext) throws -> StageOutput<Result> {
+        let listing = try context.result(of: FetchWorkflowPages.self)
+        let downloads = try context.result(of: DownloadExports.self)
+        let stored = try context.services.store.storedWorkflows(customerSlug: context.customer.id)
+        let written = writtenListing(listing.workflows, failed: Set(downloads.failed.map(\.id)), stored: stored)
+        let plan = makePlan(listing: written, stored: stored, downloads: downloads)
+        try CanonicalJSON.write(plan, to: context.file(StageFiles.plan))
+        return StageOutput(Result(plan: plan, isApplied: false, listingSHA256: nil, storeMatchedListing: false), status: .dryRun)
     }
 
     /// The listing as the store gets it: a workflow whose export failed keeps the stored

@@ -17,15 +17,17 @@ extension Store {
     /// Records the workflows a run changed; a resumed stage recording them again replaces them.
     public func recordChanges(_ rows: [WorkflowChangeRow]) throws {
         guard !rows.isEmpty else { return }
-        try write { db in
-            for row in rows {
-                try db.execute("""
-                    INSERT INTO workflow_changes (\(WorkflowChangeRow.columns)) VALUES \(Store.placeholders(rows: 1, columns: 9))
-                    ON CONFLICT (run_id, customer_slug, zuora_id, action) DO UPDATE SET name = excluded.name, fields = excluded.fields,
-                        export_sha256_before = excluded.export_sha256_before, export_sha256_after = excluded.export_sha256_after,
-                        changed_at = excluded.changed_at
-                    """, row.values)
-            }
+        try write { db in try Self.recordChanges(rows, db) }
+    }
+
+    static func recordChanges(_ rows: [WorkflowChangeRow], _ db: any SQLSession) throws {
+        for row in rows {
+            try db.execute("""
+                INSERT INTO workflow_changes (\(WorkflowChangeRow.columns)) VALUES \(Store.placeholders(rows: 1, columns: 9))
+                ON CONFLICT (run_id, customer_slug, zuora_id, action) DO UPDATE SET name = excluded.name, fields = excluded.fields,
+                    export_sha256_before = excluded.export_sha256_before, export_sha256_after = excluded.export_sha256_after,
+                    changed_at = excluded.changed_at
+                """, row.values)
         }
     }
 

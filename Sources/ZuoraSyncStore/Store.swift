@@ -269,10 +269,48 @@ public final class Store: Sendable {
     /// An export whose hash equals the stored one is not read at all.
     public func apply(_ rows: [WorkflowUpsert], customer: CustomerConfig, syncedAt: Date,
                       exportText: (Int64) throws -> String) throws {
+        _ = try write { db in try Self.apply(rows, customer: customer, syncedAt: syncedAt, onlyTheseRows: false, exportText: exportText, db) }
+    }
+
+    /// `apply` for some of a customer's workflows (a batch of a streamed save), recording in the
+    /// same transaction, in `workflow_changes` for `runID`, each workflow created or updated (its
+    /// name, status, version, updatedAt or export differ): a change and its record commit together,
+    /// so a resumed run counts what an interrupted attempt already wrote. Returns the records.
+    @discardableResult
+    public func applyRecordingChanges(_ rows: [WorkflowUpsert], customer: CustomerConfig, syncedAt: Date, runID: String,
+                                      exportText: (Int64) throws -> String) throws -> [WorkflowChangeRow] {
+        guard !rows.isEmpty else { return [] }
+        return try write { db in
+            let changes = try Self.apply(rows, customer: customer, syncedAt: syncedAt, onlyTheseRows: true, exportText: exportText, db).map { change in
+                WorkflowChangeRow(runID: runID, customerSlug: customer.id, zuoraID: change.listed.id, name: change.listed.name,
+                                  action: change.isNew ? "created" : "updated", fields: change.fields,
+                                  exportSHA256Before: change.exportBefore, exportSHA256After: change.exportAfter ?? change.exportBefore,
+                                  changedAt: syncedAt)
+            }
+            try Self.recordChanges(changes, db)
+            return changes
+        }
+    }
+
+    /// What `apply` changed in a row, in the terms of the change history.
+    struct AppliedChange {
+        var listed: ListedWorkflow
+        var isNew: Bool
+        /// `name`, `status`, `version`, `updatedAt`, `export` that differ (empty for a new row).
+        var fields: [String]
+        var exportBefore: String?
+        var exportAfter: String?
+    }
+
+    /// The body of `apply`, inside a write transaction. `onlyTheseRows`: read back only the rows'
+    /// own stored values (a batch), instead of every row of the customer. Returns the rows created,
+    /// and those updated in a field the history names.
+    static func apply(_ rows: [WorkflowUpsert], customer: CustomerConfig, syncedAt: Date, onlyTheseRows: Bool,
+                      exportText: (Int64) throws -> String, _ db: any SQLSession) throws -> [AppliedChange] {
         // One listing holds each id once; a repeated id would be two updates of one row in one statement.
         var seen = Set<Int64>()
         let unique = rows.reversed().filter { seen.insert($0.listed.id).inserted }.reversed()
-        try write { db in
+        do {
             let customerID = try Self.upsertCustomer(customer, db)
             let now = Timestamp.format(syncedAt)
             // The stored listed fields and export hash of every row: a row whose fields and export
@@ -281,11 +319,23 @@ public final class Store: Sendable {
             // a date) only means the row is sent, and the statement's WHERE decides as before.
             var storedRows: [Int64: [SQLValue]] = [:]
             var stored: [Int64: String] = [:]
-            for row in try db.query("""
+            let columns = """
                 SELECT zuora_id, name, description, status, type, version, active_version_id, callout_trigger, ondemand_trigger,
                        scheduled_trigger, interval, timezone, created_on, updated_on, export_sha256
                 FROM workflows WHERE customer_id = ?
-                """, customerID) {
+                """
+            var found: [SQLRow] = []
+            if onlyTheseRows {
+                let ids = unique.map(\.listed.id)
+                for start in stride(from: 0, to: ids.count, by: 500) {
+                    let chunk = ids[start..<min(start + 500, ids.count)]
+                    found += try db.query(columns + " AND zuora_id IN (\(Array(repeating: "?", count: chunk.count).joined(separator: ", ")))",
+                                          [customerID.sqlValue] + chunk.map(\.sqlValue))
+                }
+            } else {
+                found = try db.query(columns, customerID)
+            }
+            for row in found {
                 let id: Int64 = row["zuora_id"]
                 storedRows[id] = Array(row.values[1..<14])
                 if case .text(let sha) = row.values[14] { stored[id] = sha }
@@ -346,6 +396,21 @@ public final class Store: Sendable {
                         OR workflows.created_on IS DISTINCT FROM excluded.created_on OR workflows.updated_on IS DISTINCT FROM excluded.updated_on
                         OR (excluded.export_sha256 IS NOT NULL AND excluded.export_sha256 IS DISTINCT FROM workflows.export_sha256)
                     """, values)
+            }
+            // In the history's terms (the fields a plan compares), what changed.
+            return changed.compactMap { item, values in
+                let id = item.listed.id
+                let newExport = item.exportSHA256.flatMap { $0 == stored[id] ? nil : $0 }
+                guard let before = storedRows[id] else {
+                    return AppliedChange(listed: item.listed, isNew: true, fields: [], exportBefore: nil, exportAfter: newExport)
+                }
+                var fields: [String] = []
+                for (name, index) in [("name", 0), ("status", 2), ("version", 4), ("updatedAt", 12)] where before[index] != values[index] {
+                    fields.append(name)
+                }
+                if newExport != nil { fields.append("export") }
+                return fields.isEmpty ? nil : AppliedChange(listed: item.listed, isNew: false, fields: fields, exportBefore: stored[id],
+                                                             exportAfter: newExport)
             }
         }
     }
@@ -429,7 +494,9 @@ public final class Store: Sendable {
             }
             try Self.insertTasks(found, db)
         }
-        CrashPoints.hit()
+        // No kill point per call here: streamed extraction takes batches of whatever has arrived,
+        // so their number varies from run to run, and the crash matrix needs the same points in
+        // every run. The points per workflow above, and the next stage's, cover after the commit.
     }
 
     /// Inserts the tasks and linkages of several workflows, 50 task rows (100 linkage rows) a statement.

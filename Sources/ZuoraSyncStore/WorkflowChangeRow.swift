@@ -13,6 +13,10 @@ public struct WorkflowChangeRow: Sendable, Codable, Equatable {
     public var action: String
     /// What differs (`name`, `status`, `version`, `updatedAt`, `export`), as a JSON list.
     public var fields: String
+    /// `fields` as a list.
+    public var changedFields: [String] {
+        (try? JSONValue.parse(Data(fields.utf8)))?.arrayValue?.compactMap(\.stringValue) ?? []
+    }
     public var exportSHA256Before: String?
     public var exportSHA256After: String?
     public var changedAt: String

@@ -157,6 +157,9 @@ struct CrashMatrixTests {
         #expect(clean.exitCode == 0, "\(clean.stderr)")
         let total = try #require(clean.stderr.split(separator: "\n").last { $0.hasPrefix("crash points: ") }.flatMap { Int($0.dropFirst(14)) })
         let expected = try Outcome(reference)
+        let startRunIDs = Set(DataDirectory(bench.start).manifests().map(\.id))
+        let referenceRun = try #require(DataDirectory(reference).manifests().first { !startRunIDs.contains($0.id) }?.id)
+        let expectedSaveCounts = try saveCounts(reference, run: referenceRun)
         var identical = 0, checked = 0
         for point in Self.points(total: total) {
             for recovery in Recovery.allCases {
@@ -179,6 +182,9 @@ struct CrashMatrixTests {
                     // A download-exports stage that had committed is not done again.
                     #expect(try committedDownloadCommits(data, run: run).filter { committedDownloads[$0.key] != nil } == committedDownloads,
                             "point \(point): a committed download was redone")
+                    // The resumed run says what an uninterrupted one says: what an interrupted
+                    // save-workflows had already stored is counted, not taken as unchanged.
+                    #expect(try saveCounts(data, run: run) == expectedSaveCounts, "point \(point): the resumed run's save-workflows counts differ")
                 }
                 if outcome == expected { identical += 1 }
                 checked += 1
@@ -188,6 +194,16 @@ struct CrashMatrixTests {
         #expect(identical == checked)
         let report = "crash matrix \(scenario.rawValue): \(total) kill points, \(checked / 2) killed, \(checked) recoveries, \(identical) identical outcomes\n"
         FileHandle.standardError.write(Data(report.utf8))
+    }
+
+    /// The counts in each customer's save-workflows commit marker of a run.
+    func saveCounts(_ data: URL, run: String) throws -> [String: [String: Int]] {
+        var result: [String: [String: Int]] = [:]
+        for customer in ["initech", "hooli"] {
+            let commit = DataDirectory(data).stage(run: run, customer: customer, index: 4, stageID: "save-workflows").appendingPathComponent(StageFiles.commit)
+            result[customer] = try PipelineRunner.readCommit(at: commit)?.counts
+        }
+        return result
     }
 
     /// commit.json bytes of each customer's download-exports stage of a run, when committed.

@@ -118,7 +118,8 @@ struct StageUnitTests {
         try harness.given(FetchWorkflowPages.self, result: Self.listing((1...4).map { Self.item($0, "w\($0)") }))
         try harness.given(DownloadExports.self, result: DownloadExports.Result(isFullPass: false, downloaded: [], unchanged: [], failed: []))
         _ = try await harness.run(SaveWorkflows.self)
-        // The next run lists one workflow fewer.
+        // The next run (its own id: save-workflows counts what its run recorded) lists one workflow fewer.
+        harness.runID = "20260102T000000Z-test01"
         try harness.given(FetchWorkflowPages.self, result: Self.listing((1...3).map { Self.item($0, "w\($0)") }))
         _ = try await harness.run(SaveWorkflows.self)
         let (output, _) = try await harness.run(CleanupObsolete.self, settings: ["max_delete_fraction": .double(0.3)])

@@ -22,7 +22,7 @@ public protocol SettingsReader {
 
 /// Reads the settings a stage definition carries in `run.json`. Unknown keys are ignored (format 1
 /// wrote every kind's settings on every stage); values out of range are errors naming the file.
-public struct StoredSettingsReader: SettingsReader {
+public struct StoredSettingsReader: SettingsReader, Sendable {
     public let values: [String: JSONValue]
     /// Names the source in errors, e.g. `runs/<id>/run.json: stages[3]`.
     public let source: String
