@@ -13,6 +13,24 @@ static inline void zs_sha256(const void *data, size_t length, unsigned char *out
     SHA256((const unsigned char *)data, length, out);
 }
 
+/// SHA-256 over bytes that arrive in pieces: `zs_sha256_begin` (NULL on failure), then
+/// `zs_sha256_update` for each piece, then `zs_sha256_end` (writes 32 bytes into `out` when it is
+/// not NULL, and frees the context).
+static inline void *zs_sha256_begin(void) {
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) { EVP_MD_CTX_free(ctx); return NULL; }
+    return ctx;
+}
+static inline int zs_sha256_update(void *ctx, const void *data, size_t length) {
+    return EVP_DigestUpdate((EVP_MD_CTX *)ctx, data, length);
+}
+static inline int zs_sha256_end(void *ctx, unsigned char *out) {
+    int ok = 1;
+    if (out) { unsigned int length = 0; ok = EVP_DigestFinal_ex((EVP_MD_CTX *)ctx, out, &length); }
+    EVP_MD_CTX_free((EVP_MD_CTX *)ctx);
+    return ok;
+}
+
 /// Fills `out` with `length` cryptographically random bytes; returns 1 on success.
 static inline int zs_random_bytes(unsigned char *out, int length) {
     return RAND_bytes(out, length);

@@ -158,6 +158,10 @@ public struct ObjectCollector: Sendable {
                 report.bytesRemoved += size
             }
         }
+        // Shared run files (`SharedRunFiles`) that no run links any more.
+        let unlinked = try SharedRunFiles(dataDirectory: dataDirectory.root).removeUnlinked(dryRun: dryRun)
+        report.removed += unlinked.files
+        report.bytesRemoved += unlinked.bytes
         return report
     }
 }

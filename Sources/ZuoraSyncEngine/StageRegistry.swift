@@ -48,7 +48,8 @@ public struct RegisteredStageKind: Sendable {
         execute = { context, reader in
             let settings = try K.Settings(reading: reader)
             let output = try await K().run(context, settings: settings)
-            try StageResultFile.write(output.result, formatVersion: K.resultFormatVersion, in: context.directory)
+            try StageResultFile.write(output.result, formatVersion: K.resultFormatVersion, in: context.directory,
+                                      sharing: SharedRunFiles(dataDirectory: context.services.dataDirectory.root))
             context.cache.store(output.result, for: K.name)
             return StageRecord(status: output.status, counts: K.counts(of: output.result), warnings: output.warnings)
         }
@@ -72,8 +73,10 @@ struct StageRecord: Sendable {
 
 /// Reads and writes a stage's `result.json`: the typed result with its format version.
 public enum StageResultFile {
-    public static func write<T: Encodable>(_ result: T, formatVersion: Int, in directory: URL) throws {
-        try CanonicalJSON.write(result, formatVersion: formatVersion, to: directory.appendingPathComponent(StageFiles.result))
+    /// `sharing`: a large result that a run before wrote byte for byte (an unchanged listing) is
+    /// a link to the same file, not a copy.
+    public static func write<T: Encodable>(_ result: T, formatVersion: Int, in directory: URL, sharing: SharedRunFiles? = nil) throws {
+        try CanonicalJSON.write(result, formatVersion: formatVersion, to: directory.appendingPathComponent(StageFiles.result), sharing: sharing)
     }
 
     public static func read<T: Decodable>(_ type: T.Type, formatVersion: Int, in directory: URL, name: String = StageFiles.result) throws -> T {

@@ -52,12 +52,14 @@ public struct FetchWorkflowPages: StageKind {
         var skipped = 0, duplicates = 0, page = 0
         var isComplete = false
         var incompleteReason: String?
+        // A page that a run before received byte for byte is a link to the same file, not a copy.
+        let sharedFiles = SharedRunFiles(dataDirectory: context.services.dataDirectory.root)
 
         while page < settings.maxPages {
             page += 1
             let response = try await client.listWorkflows(page: page, pageLength: pageSize)
             // Not fsynced one by one: the stage flushes once before it can commit.
-            try AtomicFile.write(response.body, to: context.file(Self.pageFileName(page)), durable: false)
+            try sharedFiles.write(response.body, to: context.file(Self.pageFileName(page)), durable: false)
             let body: JSONValue
             do {
                 let parsed = try JSONValue.parseCountingInvalidUTF8(response.body)

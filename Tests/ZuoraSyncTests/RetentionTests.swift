@@ -87,6 +87,85 @@ struct RetentionTests {
         for hash in try workspace.store.allExportHashes() { #expect(objects.contains(hash)) }
     }
 
+    /// The pool of shared run files: the same large bytes written twice are one file with two
+    /// names (and the pool's), a damaged pool copy is never linked, small files are not pooled,
+    /// and a pool name no run links any more is removed.
+    @Test func largeRunFilesWrittenTwiceAreOneFileAndThePoolForgetsWhatNoRunLinks() throws {
+        let workspace = try TestWorkspace()
+        let shared = SharedRunFiles(dataDirectory: workspace.data.root)
+        let runs = workspace.data.runs
+        func inode(_ url: URL) throws -> (inode: UInt64, links: Int) {
+            let attributes = try FileManager.default.attributesOfItem(atPath: url.path)
+            return ((attributes[.systemFileNumber] as? NSNumber)?.uint64Value ?? 0, (attributes[.referenceCount] as? NSNumber)?.intValue ?? 0)
+        }
+        let page = Data(String(repeating: "{\"id\": 1, \"name\": \"page\"}\n", count: 400).utf8)
+        let first = runs.appendingPathComponent("a/page-0001.json"), second = runs.appendingPathComponent("b/page-0001.json")
+        try shared.write(page, to: first, durable: false)
+        try shared.write(page, to: second, durable: false)
+        #expect(try Data(contentsOf: second) == page)
+        #expect(try inode(first).inode == inode(second).inode && inode(second).links == 3, "two runs and the pool")
+        // Large results written in pieces share too (the listing of an unchanged run).
+        let listing = ["workflows": (0..<300).map { "workflow \($0)" }]
+        let results = [runs.appendingPathComponent("a/result.json"), runs.appendingPathComponent("b/result.json")]
+        for url in results {
+            try AtomicFile.writeIfChanged(to: url, memoryLimit: 1024, sharing: shared) { emit in
+                try JSONValueEncoder.writeCanonical(listing, pretty: true, pieceSize: 512, emit: emit)
+                try emit([0x0A])
+            }
+        }
+        #expect(try Data(contentsOf: results[1]) == CanonicalJSON.encode(listing))
+        #expect(try inode(results[0]).inode == inode(results[1]).inode)
+        // A small file is written as it is.
+        let small = runs.appendingPathComponent("b/commit.json")
+        try shared.write(Data("{}\n".utf8), to: small, durable: false)
+        #expect(try inode(small).links == 1)
+        // A damaged pool copy is not linked into a new run: the new file is whole, and replaces it.
+        let pooled = shared.poolPath(Digest.sha256Hex(page))
+        try FileManager.default.removeItem(atPath: pooled)
+        try Data(page.reversed()).write(to: URL(fileURLWithPath: pooled))
+        let third = runs.appendingPathComponent("c/page-0001.json")
+        try shared.write(page, to: third, durable: false)
+        #expect(try Data(contentsOf: third) == page && Data(contentsOf: URL(fileURLWithPath: pooled)) == page)
+        #expect(try inode(third).inode != inode(first).inode && inode(third).links == 2)
+        // The pool keeps what a run links; once no run does, gc removes it.
+        #expect(try shared.removeUnlinked().files == 0)
+        for run in ["a", "b", "c"] { try PathSafety.remove(runs.appendingPathComponent(run)) }
+        #expect(try shared.removeUnlinked(dryRun: true).files == 2)
+        #expect(try SharedRunFiles.hashOfFile(pooled) == Digest.sha256Hex(page), "a dry run removes nothing")
+        let report = try ObjectCollector(dataDirectory: workspace.data).collect(store: workspace.store)
+        #expect(report.removed == 2 && report.bytesRemoved > Int64(page.count))
+        #expect(!FileManager.default.fileExists(atPath: pooled))
+    }
+
+    /// An unchanged run of a real tenant writes its listing pages and its listing as links to the
+    /// run before's, and `diff` of the two runs still reads them.
+    @Test func anUnchangedRunLinksItsListingToTheRunBefore() async throws {
+        let workspace = try TestWorkspace()
+        try FixtureGenerator.writeBulk(to: workspace.fixtures, name: "bulk", workflows: 120)
+        let clock = ManualClock()
+        var runs: [RunManifest] = []
+        let bulk = CustomerConfig(id: "bulk", name: "Bulk", baseURL: URL(string: "fixture://bulk")!, clientID: "bulk-client", secret: .inline("bulk-secret"))
+        for _ in 0..<2 {
+            let run = try await workspace.runner(transport: FixtureTransport(mock: workspace.mock(clock: clock)), clock: clock)
+                .start(pipeline: try workspace.pipeline(), pipelinePath: "pipelines/sync-workflows.yaml", customers: [bulk], options: RunOptions())
+            #expect(run.status == .succeeded)
+            runs.append(run)
+            clock.advance(seconds: 3600)
+        }
+        func stageFile(_ run: RunManifest, _ index: Int, _ stage: String, _ name: String) -> URL {
+            workspace.data.stage(run: run.id, customer: "bulk", index: index, stageID: stage).appendingPathComponent(name)
+        }
+        for name in ["page-0001.json", "page-0003.json", StageFiles.result] {
+            let files = runs.map { stageFile($0, 2, "fetch-workflow-pages", name) }
+            let inodes = try files.map { try (FileManager.default.attributesOfItem(atPath: $0.path)[.systemFileNumber] as? NSNumber)?.uint64Value }
+            #expect(inodes[0] != nil && inodes[0] == inodes[1], "\(name) is one file for both runs")
+        }
+        let listing = try StageResultFile.read(FetchWorkflowPages.Result.self, formatVersion: FetchWorkflowPages.resultFormatVersion,
+                                               in: workspace.data.stage(run: runs[1].id, customer: "bulk", index: 2, stageID: "fetch-workflow-pages"))
+        #expect(listing.workflows.count == 120 && listing.isComplete)
+        #expect(try workspace.store.counts(customerSlug: "bulk").workflows == 120)
+    }
+
     @Test func unchangedRunsShareOneListOfWorkflowsAndAFormatOneStateStillReads() async throws {
         let workspace = try TestWorkspace()
         let clock = ManualClock()

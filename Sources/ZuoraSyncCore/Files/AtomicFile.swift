@@ -50,6 +50,26 @@ public enum AtomicFile {
         return Temporary(fd: fd, path: tempPath, directory: directory)
     }
 
+    /// Puts a hard link to `existing` at `url`, atomically (a temporary name, then a rename over
+    /// whatever is there). False when `existing` is gone.
+    public static func placeLink(to existing: String, at url: URL, durable: Bool) throws -> Bool {
+        let (path, slash, directoryPath, directory) = split(url)
+        try prepare(directoryPath, directory)
+        try PathSafety.checkFile(path: path)
+        let tempPath = "\(directoryPath)/.\(path[path.index(after: slash)...]).tmp-\(processID)-\(RandomSource.system.hex(digits: 8))"
+        guard Foundation.link(existing, tempPath) == 0 else {
+            if errno == ENOENT { return false }
+            throw posixError("link", url)
+        }
+        do {
+            try commit(Temporary(fd: -1, path: tempPath, directory: directory), to: url, durable: durable)
+        } catch {
+            unlink(tempPath)
+            throw error
+        }
+        return true
+    }
+
     /// Renames a written (and closed) temporary file over `url`.
     private static func commit(_ temporary: Temporary, to url: URL, durable: Bool) throws {
         CrashPoints.hit()
@@ -184,10 +204,12 @@ public enum AtomicFile {
     /// the function it is given. Up to `memoryLimit` bytes are kept in memory; past that, the pieces
     /// go to a temporary file as they come and are compared with the file there as they go, so a
     /// large file never exists whole in memory. Durable, like `write`. Returns whether it wrote.
+    /// With `sharing`, a large file is kept once for all the runs that write the same bytes
+    /// (`SharedRunFiles`).
     @discardableResult
-    public static func writeIfChanged(to url: URL, mode: mode_t = 0o644, memoryLimit: Int = 1 << 20,
+    public static func writeIfChanged(to url: URL, mode: mode_t = 0o644, memoryLimit: Int = 1 << 20, sharing: SharedRunFiles? = nil,
                                       produce: (_ emit: @escaping ([UInt8]) throws -> Void) throws -> Void) throws -> Bool {
-        let output = PiecewiseOutput(url: url, mode: mode, memoryLimit: memoryLimit)
+        let output = PiecewiseOutput(url: url, mode: mode, memoryLimit: memoryLimit, sharing: sharing)
         defer { output.abandon() }
         try produce(output.append)
         return try output.finish()
@@ -199,16 +221,21 @@ public enum AtomicFile {
         let url: URL
         let mode: mode_t
         let memoryLimit: Int
+        let sharing: SharedRunFiles?
         var pending: [UInt8] = []
         var temporary: Temporary?
         /// The file being replaced, read alongside while the pieces are the same as its bytes.
         var existing: Int32 = -1
         var differs = false
+        /// Once spilled, with `sharing`: the hash and size of what was written.
+        var hasher: IncrementalSHA256?
+        var written = 0
 
-        init(url: URL, mode: mode_t, memoryLimit: Int) {
+        init(url: URL, mode: mode_t, memoryLimit: Int, sharing: SharedRunFiles?) {
             self.url = url
             self.mode = mode
             self.memoryLimit = memoryLimit
+            self.sharing = sharing
         }
 
         func append(_ piece: [UInt8]) throws {
@@ -219,12 +246,15 @@ public enum AtomicFile {
             }
             try piece.withUnsafeBytes { buffer in
                 try AtomicFile.writeAll(buffer, to: temporary.fd, file: temporary.url)
+                hasher?.update(buffer)
+                written += buffer.count
                 compare(buffer)
             }
         }
 
         private func spill() throws {
             temporary = try AtomicFile.createTemporary(for: url, mode: mode)
+            if sharing != nil { hasher = IncrementalSHA256() }
             existing = open(url.path, O_RDONLY | O_CLOEXEC)
             differs = existing < 0
             let bytes = pending
@@ -248,13 +278,23 @@ public enum AtomicFile {
         }
 
         func finish() throws -> Bool {
-            guard let temporary else { return try AtomicFile.writeIfChanged(Data(pending), to: url, mode: mode) }
+            guard let temporary else {
+                let data = Data(pending)
+                guard let sharing else { return try AtomicFile.writeIfChanged(data, to: url, mode: mode) }
+                if let existing = try? Data(contentsOf: url), existing == data { return false }
+                try sharing.write(data, to: url, durable: true)
+                return true
+            }
             if !differs {
                 // Same so far: unchanged only if the existing file ends here too.
                 var byte: UInt8 = 0
                 differs = Foundation.read(existing, &byte, 1) != 0
             }
             guard differs else { return false }   // `abandon` removes the temporary file
+            let sha256 = hasher?.finishHex()
+            if let sharing, let sha256, try sharing.placeCopy(sha256: sha256, size: written, at: url, durable: true) {
+                return true   // the pool had these bytes; `abandon` removes the temporary file
+            }
             guard fsync(temporary.fd) == 0 else { throw AtomicFile.posixError("fsync", temporary.url) }
             close(temporary.fd)
             self.temporary = nil
@@ -262,6 +302,7 @@ public enum AtomicFile {
                 unlink(temporary.path)
                 throw error
             }
+            if let sharing, let sha256 { sharing.share(url, sha256: sha256) }
             return true
         }
 

@@ -35,11 +35,12 @@ public enum CanonicalJSON {
 
     /// Encodes and writes atomically, only when the bytes differ from what is there. A large file
     /// is written in pieces as it is encoded (`AtomicFile.writeIfChanged(to:produce:)`): it never
-    /// exists whole in memory. `formatVersion` is added as a field (a `VersionedFile`).
+    /// exists whole in memory. `formatVersion` is added as a field (a `VersionedFile`); `sharing`
+    /// keeps a large file once for every run that writes the same bytes.
     @discardableResult
-    public static func write<T: Encodable>(_ value: T, formatVersion: Int? = nil, to url: URL) throws -> Bool {
+    public static func write<T: Encodable>(_ value: T, formatVersion: Int? = nil, to url: URL, sharing: SharedRunFiles? = nil) throws -> Bool {
         do {
-            return try AtomicFile.writeIfChanged(to: url) { emit in
+            return try AtomicFile.writeIfChanged(to: url, sharing: sharing) { emit in
                 try JSONValueEncoder.writeCanonical(value, pretty: true, extraFields: formatVersion.map { ["formatVersion": .int(Int64($0))] } ?? [:],
                                                     emit: emit)
                 try emit([0x0A])
