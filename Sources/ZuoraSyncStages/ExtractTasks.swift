@@ -62,7 +62,8 @@ public struct ExtractTasks: StageKind {
         }
         let store = context.services.store
         let slug = context.customer.id
-        // Beside save-workflows: each batch it stored, as it comes (whatever arrived, up to 200).
+        // Beside save-workflows: what it stored, as it comes (at least 100 workflows a batch while
+        // more are coming, at most 400).
         // A dry run stored nothing: it starts once save-workflows is committed.
         if let stored = context.partials(of: SaveWorkflows.self) {
             for try await ids in stored.batched(min: 100, max: 400) where !context.options.dryRun {

@@ -77,6 +77,27 @@ struct StreamingStagesTests {
         #expect(try "\(workspace.store.counts(customerSlug: "initech"))" == "\(reference.store.counts(customerSlug: "initech"))")
     }
 
+    /// What a consumer stage reads: batches of at least `min` while more are coming, never more
+    /// than `max`, in order, and the producer's error once what came before it was read.
+    @Test func batchesHoldAtLeastTheMinimumUntilTheProducerFinishes() async throws {
+        struct Broken: Error {}
+        let (parts, continuation) = AsyncThrowingStream<[Int], any Error>.makeStream()
+        let batches = parts.batched(min: 3, max: 5)
+        var iterator = batches.makeAsyncIterator()
+        continuation.yield([1])
+        continuation.yield([2])
+        continuation.yield([3, 4, 5, 6, 7, 8])
+        #expect(try await iterator.next() == [1, 2, 3, 4, 5])
+        #expect(try await iterator.next() == [6, 7, 8])
+        continuation.yield([9])
+        continuation.yield([10, 11])
+        #expect(try await iterator.next() == [9, 10, 11])
+        continuation.yield([12])
+        continuation.finish(throwing: Broken())
+        #expect(try await iterator.next() == [12], "fewer than the minimum once the producer is done")
+        await #expect(throws: Broken.self) { _ = try await iterator.next() }
+    }
+
     @Test func aFailedListingCommitsNoExportsAndResumesToTheSameEnd() async throws {
         let workspace = try TestWorkspace()
         let mock = try workspace.mock()
