@@ -8,7 +8,7 @@ import ZuoraSyncStore
 /// arrive when it runs alongside download-exports, then refreshes the snapshots. Counts are true:
 /// `updated` means something actually differs.
 public struct SaveWorkflows: StageKind {
-    /// Workflows whose export this stage just stored, for extract-tasks.
+    /// Workflows whose stored export this stage just replaced (or stored first), for extract-tasks.
     public typealias Partial = [Int64]
 
     public static let name = "save-workflows"
@@ -158,19 +158,29 @@ public struct SaveWorkflows: StageKind {
         func exportText(_ id: Int64) throws -> String {
             try String(contentsOf: DownloadExports.exportFile(id, in: downloadsDirectory), encoding: .utf8)
         }
-        func apply(_ rows: [WorkflowUpsert]) throws {
+        @discardableResult
+        func apply(_ rows: [WorkflowUpsert]) throws -> [WorkflowChangeRow] {
             try store.applyRecordingChanges(rows, customer: context.customer, syncedAt: context.runStartedAt, runID: context.runID,
                                             exportText: exportText)
+        }
+        // The objects are hard links to this run's copies: the bytes are on disk once. They are
+        // flushed once, before the stage commits, if any is new.
+        var linkedNewObjects = false
+        func link(_ id: Int64, _ sha256: String) throws {
+            guard !objects.contains(sha256) else { return }
+            try objects.link(DownloadExports.exportFile(id, in: downloadsDirectory), sha256: sha256)
+            linkedNewObjects = true
         }
         var storedWhileStreaming = 0
         if let streamed {
             for try await part in streamed.batched(min: 100, max: 400) {
                 try Task.checkCancellation()
-                try apply(part.map { WorkflowUpsert(listed: $0.listed, exportSHA256: $0.downloaded.sha256) })
-                // The objects are hard links to this run's copies: the bytes are on disk once.
-                for item in part { try objects.link(DownloadExports.exportFile(item.listed.id, in: downloadsDirectory), sha256: item.downloaded.sha256) }
+                let changes = try apply(part.map { WorkflowUpsert(listed: $0.listed, exportSHA256: $0.downloaded.sha256) })
+                for item in part { try link(item.listed.id, item.downloaded.sha256) }
                 storedWhileStreaming += part.count
-                context.publish(part.map(\.listed.id), from: Self.self)
+                // Only the workflows whose stored export changed need their tasks extracted again
+                // (a daily full pass downloads every export, and most are the stored ones).
+                context.publish(changes.filter { $0.exportSHA256After != $0.exportSHA256Before }.map(\.zuoraID), from: Self.self)
             }
         }
 
@@ -198,8 +208,8 @@ public struct SaveWorkflows: StageKind {
                 try Task.checkCancellation()
                 try apply(written[start..<min(start + 1000, written.count)].map { WorkflowUpsert(listed: $0, exportSHA256: hashes[$0.id]) })
             }
-            for item in downloads.downloaded { try objects.link(DownloadExports.exportFile(item.id, in: downloadsDirectory), sha256: item.sha256) }
-            if !downloads.downloaded.isEmpty { try objects.flush() }
+            for item in downloads.downloaded { try link(item.id, item.sha256) }
+            if linkedNewObjects { try objects.flush() }
         }
         // What this run changed, from its records (an interrupted attempt's included).
         let listed = Dictionary(listing.workflows.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })

@@ -45,6 +45,11 @@ struct ProportionalWorkTests {
         #expect(try Self.rowTimes(workspace, "initech") == first)
         let plan = try Self.savePlan(workspace, run: "second", customer: "initech")
         #expect(plan.items.isEmpty && plan.unchanged == 6 && plan.exportsStored == 6)
+        // ... and no workflow's tasks are extracted again, though extract-tasks ran beside the
+        // downloads: every export is the stored one.
+        let extract = try StageResultFile.read(ExtractTasks.Result.self, formatVersion: ExtractTasks.resultFormatVersion,
+                                               in: workspace.data.stage(run: "second", customer: "initech", index: 5, stageID: "extract-tasks"))
+        #expect(extract.workflows == 0 && extract.tasks == 0)
 
         // A listed field the plan does not count as a change (the description) still reaches its row.
         let items = try JSONValue.parse(Data(contentsOf: workspace.fixtures.appendingPathComponent("initech/workflows.json"))).arrayValue!
