@@ -52,6 +52,33 @@ struct SupportTests {
         }
     }
 
+    /// The parser's word-at-a-time string scan stops at or before every quote, backslash and
+    /// control character wherever it falls in a word, and never inside a run of ordinary bytes
+    /// (multi-byte UTF-8 included) before one; strings with such bytes at every offset parse.
+    @Test func theStringScanFindsEverySpecialByteAtEveryOffset() throws {
+        let ordinary = Array("aé€z~ 0Ü".utf8)
+        for special: UInt8 in [0x22, 0x5C, 0x00, 0x0A, 0x1F] {
+            for position in 0..<40 {
+                var bytes = (0..<48).map { ordinary[$0 % ordinary.count] }
+                bytes[position] = special
+                for start in [0, 1, 5, 8] where start <= position {
+                    let found = bytes.withUnsafeBufferPointer { JSONParser.firstSpecialByte(in: $0, from: start) }
+                    #expect(found <= position && found >= start, "special \(special) at \(position), start \(start): \(found)")
+                    #expect(!bytes[start..<found].contains { $0 == 0x22 || $0 == 0x5C || $0 < 0x20 })
+                }
+            }
+        }
+        let plain = (0..<44).map { ordinary[$0 % ordinary.count] }
+        #expect(plain.withUnsafeBufferPointer { JSONParser.firstSpecialByte(in: $0, from: 0) } == 40, "stops where fewer than eight remain")
+        for offset in 0..<20 {
+            let prefix = String(repeating: "é", count: offset)
+            let text = "\(prefix)\"quoted\" \\ line\nend\u{1}"
+            let parsed = try JSONValue.parse(JSONValue.array([.string(text)]).canonicalData())
+            #expect(parsed == .array([.string(text)]))
+        }
+        #expect("a\u{0}b".containsNUL && !"plain".containsNUL && !"".containsNUL && String(repeating: "x", count: 100).appending("\u{0}").containsNUL)
+    }
+
     @Test func invalidJSONSaysWhy() {
         #expect(throws: JSONValue.ParseError.self) { try JSONValue.parse(Data("{\"a\": ".utf8)) }
     }
