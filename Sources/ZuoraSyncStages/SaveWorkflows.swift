@@ -211,14 +211,23 @@ public struct SaveWorkflows: StageKind {
             for item in downloads.downloaded { try link(item.id, item.sha256) }
             if linkedNewObjects { try objects.flush() }
         }
-        // What this run changed, from its records (an interrupted attempt's included).
+        // What this run changed, from its records (an interrupted attempt's included). A workflow
+        // an interrupted attempt created and this one updated (upstream changed in between) was
+        // created by this run, with its latest export.
         let listed = Dictionary(listing.workflows.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-        let records = storeMatchesListing ? [] : try store.changes(customerSlug: slug, runID: context.runID)
-        let items = records.compactMap { record -> Plan.Item? in
-            guard record.action == "created" || record.action == "updated", let workflow = listed[record.zuoraID] else { return nil }
+        var changes: [Int64: WorkflowChangeRow] = [:]
+        for record in storeMatchesListing ? [] : try store.changes(customerSlug: slug, runID: context.runID)
+        where record.action == "created" || record.action == "updated" {
+            guard let earlier = changes[record.zuoraID] else { changes[record.zuoraID] = record; continue }
+            var created = earlier.action == "created" ? earlier : record
+            created.exportSHA256After = (earlier.action == "created" ? record : earlier).exportSHA256After
+            changes[record.zuoraID] = created
+        }
+        let items = changes.values.compactMap { record -> Plan.Item? in
+            guard let workflow = listed[record.zuoraID] else { return nil }
             let after = record.exportSHA256After == record.exportSHA256Before ? nil : record.exportSHA256After
             return Plan.Item(listed: workflow, action: record.action == "created" ? .created : .updated, exportSHA256: after,
-                             changedFields: record.changedFields, previousExportSHA256: record.exportSHA256Before)
+                             changedFields: record.action == "created" ? [] : record.changedFields, previousExportSHA256: record.exportSHA256Before)
         }.sorted { $0.listed.id < $1.listed.id }
         let plan = Plan(items: items, unchanged: listing.workflows.count - items.count, exportsStored: downloads.downloaded.count)
         try CanonicalJSON.write(plan, to: context.file(StageFiles.plan))

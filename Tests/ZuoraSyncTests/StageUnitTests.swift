@@ -101,6 +101,21 @@ struct StageUnitTests {
         #expect(summary.column("created") == "2" && summary.changes == ["+ 1 a", "+ 2 b"])
     }
 
+    /// A workflow that an interrupted attempt created, and that changed upstream before the run
+    /// was resumed, is counted once, as created by the run.
+    @Test func saveWorkflowsCountsAWorkflowAnInterruptedAttemptCreatedOnce() async throws {
+        let harness = try StageHarness()
+        let interrupted = try #require(ListedWorkflow(item: Self.item(1, "a")))
+        try harness.store.applyRecordingChanges([WorkflowUpsert(listed: interrupted, exportSHA256: nil)], customer: harness.customer,
+                                                syncedAt: harness.clock.now(), runID: harness.runID) { _ in "" }
+        try harness.given(FetchWorkflowPages.self, result: Self.listing([Self.item(1, "renamed upstream"), Self.item(2, "b")]))
+        try harness.given(DownloadExports.self, result: DownloadExports.Result(isFullPass: false, downloaded: [], unchanged: [], failed: []))
+        let (save, _) = try await harness.run(SaveWorkflows.self)
+        #expect(save.result.created == 2 && save.result.updated == 0 && save.result.unchanged == 0)
+        #expect(save.result.changed.map(\.id) == [1, 2] && save.result.changed.allSatisfy { $0.action == .created })
+        #expect(try harness.store.storedWorkflows(customerSlug: "acme")[1]?.name == "renamed upstream")
+    }
+
     @Test func cleanupObsoleteDeletesNothingAfterAnIncompleteListing() async throws {
         let harness = try StageHarness()
         try harness.given(FetchWorkflowPages.self, result: Self.listing([Self.item(1, "a"), Self.item(2, "b")]))
