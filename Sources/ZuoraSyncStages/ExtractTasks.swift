@@ -62,15 +62,20 @@ public struct ExtractTasks: StageKind {
         }
         let store = context.services.store
         let slug = context.customer.id
+        // The tasks of stored exports, read from the store and parsed.
+        @Sendable func extracted(_ slice: Set<Int64>) throws -> [(zuoraID: Int64, extraction: TaskExtraction)] {
+            try store.exports(customerSlug: slug, zuoraIDs: slice).map { export in
+                try Task.checkCancellation()
+                return (export.zuoraID, TaskExtractor.extract(from: try JSONValue.parse(Data(export.text.utf8))))
+            }
+        }
         // Beside save-workflows: what it stored, as it comes (at least 100 workflows a batch while
         // more are coming, at most 400).
         // A dry run stored nothing: it starts once save-workflows is committed.
         if let stored = context.partials(of: SaveWorkflows.self) {
             for try await ids in stored.batched(min: 100, max: 400) where !context.options.dryRun {
                 try Task.checkCancellation()
-                let batch = try store.exports(customerSlug: slug, zuoraIDs: Set(ids)).map { export in
-                    (zuoraID: export.zuoraID, extraction: TaskExtractor.extract(from: try JSONValue.parse(Data(export.text.utf8))))
-                }
+                let batch = try extracted(Set(ids))
                 for (id, extraction) in batch { count(id, extraction) }
                 try store.replaceTasks(customerSlug: slug, batch: batch)
             }
@@ -91,12 +96,6 @@ public struct ExtractTasks: StageKind {
         // A store proven to hold a listing, with nothing written since, has no stale tasks.
         let targets = try store.listingMatch(customerSlug: slug) != nil ? [] : try store.workflowsWithStaleTasks(customerSlug: slug)
         let batches = stride(from: 0, to: targets.count, by: 200).map { Set(targets[$0..<min($0 + 200, targets.count)]) }
-        @Sendable func extracted(_ slice: Set<Int64>) throws -> [(zuoraID: Int64, extraction: TaskExtraction)] {
-            try store.exports(customerSlug: slug, zuoraIDs: slice).map { export in
-                try Task.checkCancellation()
-                return (export.zuoraID, TaskExtractor.extract(from: try JSONValue.parse(Data(export.text.utf8))))
-            }
-        }
         var next: Task<[(zuoraID: Int64, extraction: TaskExtraction)], any Error>? = batches.first.map { first in Task { try extracted(first) } }
         defer { next?.cancel() }
         for index in batches.indices {

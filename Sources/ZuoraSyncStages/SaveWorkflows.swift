@@ -167,9 +167,7 @@ public struct SaveWorkflows: StageKind {
         // flushed once, before the stage commits, if any is new.
         var linkedNewObjects = false
         func link(_ id: Int64, _ sha256: String) throws {
-            guard !objects.contains(sha256) else { return }
-            try objects.link(DownloadExports.exportFile(id, in: downloadsDirectory), sha256: sha256)
-            linkedNewObjects = true
+            if try objects.link(DownloadExports.exportFile(id, in: downloadsDirectory), sha256: sha256) { linkedNewObjects = true }
         }
         var storedWhileStreaming = 0
         if let streamed {

@@ -34,30 +34,43 @@ public enum AtomicFile {
     }
 
     private static func createTemporary(for url: URL, mode: mode_t) throws -> Temporary {
-        let (path, slash, directoryPath, directory) = split(url)
-        try prepare(directoryPath, directory)
-        try PathSafety.checkFile(path: path)
-        let tempPath = "\(directoryPath)/.\(path[path.index(after: slash)...]).tmp-\(processID)-\(RandomSource.system.hex(digits: 8))"
-        var fd = open(tempPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
-        if fd < 0, errno == ENOENT {
-            // Removed since it was checked (a stage redone from scratch): check and create it again.
-            forget(directoryPath)
-            try prepare(directoryPath, directory)
-            fd = open(tempPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
-        }
+        let (tempPath, directoryPath, directory) = try temporaryName(for: url)
+        let fd = try inCheckedDirectory(directoryPath, directory) { open(tempPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode) }
         guard fd >= 0 else { throw posixError("create", URL(fileURLWithPath: tempPath, isDirectory: false)) }
         _ = fchmod(fd, mode)
         return Temporary(fd: fd, path: tempPath, directory: directory)
     }
 
+    /// `.<name>.tmp-<pid>-<random>` beside `url`, whose name is checked not to be a link.
+    private static func temporaryName(for url: URL) throws -> (path: String, directoryPath: String, directory: URL) {
+        let (path, slash, directoryPath, directory) = split(url)
+        try PathSafety.checkFile(path: path)
+        return ("\(directoryPath)/.\(path[path.index(after: slash)...]).tmp-\(processID)-\(RandomSource.system.hex(digits: 8))", directoryPath, directory)
+    }
+
+    /// Runs `create` (an `open` or a `link` that makes a name in `directory`; -1 and errno on
+    /// failure) with the directory checked for links and created once per process. When it fails
+    /// with ENOENT, the directory was removed since it was checked (a stage redone from scratch, a
+    /// shard collected): it is checked and created again, and `create` runs once more. Returns
+    /// `create`'s last result, errno its error.
+    public static func inCheckedDirectory(_ directory: URL, _ create: () -> Int32) throws -> Int32 {
+        try inCheckedDirectory(directory.path, directory, create)
+    }
+
+    private static func inCheckedDirectory(_ directoryPath: String, _ directory: URL, _ create: () -> Int32) throws -> Int32 {
+        try prepare(directoryPath, directory)
+        let result = create()
+        guard result < 0, errno == ENOENT else { return result }
+        forget(directoryPath)
+        try prepare(directoryPath, directory)
+        return create()
+    }
+
     /// Puts a hard link to `existing` at `url`, atomically (a temporary name, then a rename over
     /// whatever is there). False when `existing` is gone.
     public static func placeLink(to existing: String, at url: URL, durable: Bool) throws -> Bool {
-        let (path, slash, directoryPath, directory) = split(url)
-        try prepare(directoryPath, directory)
-        try PathSafety.checkFile(path: path)
-        let tempPath = "\(directoryPath)/.\(path[path.index(after: slash)...]).tmp-\(processID)-\(RandomSource.system.hex(digits: 8))"
-        guard Foundation.link(existing, tempPath) == 0 else {
+        let (tempPath, directoryPath, directory) = try temporaryName(for: url)
+        guard try inCheckedDirectory(directoryPath, directory, { Foundation.link(existing, tempPath) }) == 0 else {
             if errno == ENOENT { return false }
             throw posixError("link", url)
         }
@@ -104,7 +117,8 @@ public enum AtomicFile {
     /// Checks `directory` for links and creates it, once per process (until
     /// `forgetCheckedDirectories`), as `write` does for the directories it writes into: thousands
     /// of files go into the same few directories, and a known one costs no lstat per component
-    /// and no mkdir. Callers that then get ENOENT in it call `forget(directory:)` and this again.
+    /// and no mkdir. A name made in it with `inCheckedDirectory` survives the directory's removal
+    /// since it was checked.
     public static func prepareDirectory(_ directory: URL) throws {
         try prepare(directory.path, directory)
     }
@@ -117,11 +131,6 @@ public enum AtomicFile {
             if known.count > 4096 { known.removeAll() }
             known.insert(directoryPath)
         }
-    }
-
-    /// Checks `directory` again on its next use (it was removed since).
-    public static func forget(directory: URL) {
-        forget(directory.path)
     }
 
     private static func forget(_ directoryPath: String) {

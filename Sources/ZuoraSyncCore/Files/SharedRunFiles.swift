@@ -50,13 +50,7 @@ public struct SharedRunFiles: Sendable {
     /// not shared).
     func share(_ url: URL, sha256: String) {
         let shard = root.appendingPathComponent(String(sha256.prefix(2)), isDirectory: true)
-        guard (try? AtomicFile.prepareDirectory(shard)) != nil else { return }
-        if Foundation.link(url.path, poolPath(sha256)) != 0, errno == ENOENT {
-            // The shard was removed since it was checked (gc): check and create it again.
-            AtomicFile.forget(directory: shard)
-            guard (try? AtomicFile.prepareDirectory(shard)) != nil else { return }
-            _ = Foundation.link(url.path, poolPath(sha256))
-        }
+        _ = try? AtomicFile.inCheckedDirectory(shard) { Foundation.link(url.path, poolPath(sha256)) }
     }
 
     /// SHA-256 of a regular file read without following a link; nil when it cannot be read.

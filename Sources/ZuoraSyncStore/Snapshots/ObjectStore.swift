@@ -30,20 +30,17 @@ public struct ObjectStore: Sendable {
     /// Adds an object as a hard link to `file`, a whole file the tool wrote and never rewrites in
     /// place (a run's canonical export), so the export's bytes are stored once on disk; copies the
     /// file when a link is impossible. No fsync: call `flush()` before recording anything that names it.
-    public func link(_ file: URL, sha256: String) throws {
-        guard !contains(sha256) else { return }
+    /// Returns whether the object is new (false: it was there already).
+    @discardableResult
+    public func link(_ file: URL, sha256: String) throws -> Bool {
+        guard !contains(sha256) else { return false }
         let target = path(for: sha256)
         let shard = root.appendingPathComponent(String(sha256.prefix(2)), isDirectory: true)
         // The shard is checked for links and created once per run, not per object.
-        try AtomicFile.prepareDirectory(shard)
-        if Foundation.link(file.path, target) == 0 || errno == EEXIST { return }
-        if errno == ENOENT {
-            // The shard was removed since it was checked (gc): check and create it again.
-            AtomicFile.forget(directory: shard)
-            try AtomicFile.prepareDirectory(shard)
-            if Foundation.link(file.path, target) == 0 || errno == EEXIST { return }
-        }
+        if try AtomicFile.inCheckedDirectory(shard, { Foundation.link(file.path, target) }) == 0 { return true }
+        if errno == EEXIST { return false }
         try put(try String(contentsOf: file, encoding: .utf8), sha256: sha256)
+        return true
     }
 
     /// Writes an object without fsync (`durable`: with one, for a single object, instead of a later
