@@ -203,9 +203,11 @@ public enum AtomicFile {
 
     /// Writes only when the file is missing or its bytes differ; returns whether it wrote.
     @discardableResult
-    public static func writeIfChanged(_ data: Data, to url: URL, mode: mode_t = 0o644) throws -> Bool {
+    /// With `sharing`, a large file is kept once for all the runs that write the same bytes (with
+    /// the pool's mode, 0o644: they are one file).
+    public static func writeIfChanged(_ data: Data, to url: URL, mode: mode_t = 0o644, sharing: SharedRunFiles? = nil) throws -> Bool {
         if let existing = try? Data(contentsOf: url), existing == data { return false }
-        try write(data, to: url, mode: mode)
+        if let sharing { try sharing.write(data, to: url, durable: true) } else { try write(data, to: url, mode: mode) }
         return true
     }
 
@@ -287,13 +289,7 @@ public enum AtomicFile {
         }
 
         func finish() throws -> Bool {
-            guard let temporary else {
-                let data = Data(pending)
-                guard let sharing else { return try AtomicFile.writeIfChanged(data, to: url, mode: mode) }
-                if let existing = try? Data(contentsOf: url), existing == data { return false }
-                try sharing.write(data, to: url, durable: true)
-                return true
-            }
+            guard let temporary else { return try AtomicFile.writeIfChanged(Data(pending), to: url, mode: mode, sharing: sharing) }
             if !differs {
                 // Same so far: unchanged only if the existing file ends here too.
                 var byte: UInt8 = 0
