@@ -75,6 +75,18 @@ public struct StageContext: Sendable {
         return stream.map { $0 as! K.Partial }
     }
 
+    /// An object the stages of this customer's run share while they run, one per type: the first
+    /// stage to ask makes it (a hand-off between stages that stream into each other). A resumed run
+    /// starts without it, so what it holds must also be obtainable another way.
+    public func shared<T: AnyObject & Sendable>(_ type: T.Type, makingIt make: () -> T) -> T {
+        cache.shared(type, make: make)
+    }
+
+    /// The object of that type a stage of this run made with `shared(_:makingIt:)`, if any did.
+    public func shared<T: AnyObject & Sendable>(_ type: T.Type) -> T? {
+        cache.shared(type)
+    }
+
     public var logger: Logger {
         var logger = services.logger
         logger[metadataKey: "stage"] = "\(stageID)"
@@ -84,14 +96,29 @@ public struct StageContext: Sendable {
 
 /// Results already decoded in this customer's run, by kind name, so a listing is decoded once.
 public final class StageResultCache: @unchecked Sendable {
-    // @unchecked: `values` is only touched under `lock`.
+    // @unchecked: `values`, `sharedObjects` and `streams` are only touched under `lock`.
     private let lock = NSLock()
     private var values: [String: any Sendable] = [:]
     private var streams: [String: (stream: AsyncThrowingStream<any Sendable, any Error>?, continuation: AsyncThrowingStream<any Sendable, any Error>.Continuation)] = [:]
 
     public init() {}
 
+    private var sharedObjects: [ObjectIdentifier: any Sendable] = [:]
+
     func value<T>(for name: String) -> T? { lock.withLock { values[name] as? T } }
+
+    func shared<T: AnyObject & Sendable>(_ type: T.Type) -> T? {
+        lock.withLock { sharedObjects[ObjectIdentifier(type)] as? T }
+    }
+
+    func shared<T: AnyObject & Sendable>(_ type: T.Type, make: () -> T) -> T {
+        lock.withLock {
+            if let existing = sharedObjects[ObjectIdentifier(type)] as? T { return existing }
+            let made = make()
+            sharedObjects[ObjectIdentifier(type)] = made
+            return made
+        }
+    }
     func store(_ value: any Sendable, for name: String) { lock.withLock { values[name] = value } }
 
     /// Opens the channel a running stage of kind `name` publishes into.

@@ -106,7 +106,8 @@ public struct DownloadExports: StageKind {
                     do {
                         while let workflow = await queue.next() {
                             try Task.checkCancellation()
-                            let outcome = try await download(workflow, client: client, into: context.directory)
+                            let outcome = try await download(workflow, client: client, into: context.directory,
+                                                             handOff: context.shared(ExtractionHandOff.self))
                             if case .downloaded(let item) = outcome {
                                 context.publish([Streamed(listed: workflow, downloaded: item)], from: Self.self)
                             }
@@ -174,12 +175,16 @@ public struct DownloadExports: StageKind {
         return context.runStartedAt.timeIntervalSince(last) >= Double(settings.fullEveryHours) * 3600
     }
 
-    private func download(_ workflow: ListedWorkflow, client: ZuoraClient, into stageDirectory: URL) async throws -> Outcome {
+    /// `handOff`: where extract-tasks, when it runs alongside, takes the tasks of the parsed export.
+    private func download(_ workflow: ListedWorkflow, client: ZuoraClient, into stageDirectory: URL,
+                          handOff: ExtractionHandOff?) async throws -> Outcome {
         let file = Self.exportFile(workflow.id, in: stageDirectory)
         // From an interrupted attempt: reused only if it is a whole, valid export.
         let existing = try? Data(contentsOf: file)
         if let existing, let document = try? JSONValue.parse(existing), TaskExtractor.problem(with: document) == nil {
-            return .downloaded(.init(id: workflow.id, sha256: Digest.sha256Hex(existing), bytes: existing.count))
+            let sha256 = Digest.sha256Hex(existing)
+            handOff?.put(TaskExtractor.extract(from: document), id: workflow.id, sha256: sha256, bytes: existing.count)
+            return .downloaded(.init(id: workflow.id, sha256: sha256, bytes: existing.count))
         }
         let response: Data
         do {
@@ -203,7 +208,9 @@ public struct DownloadExports: StageKind {
         } else {
             try AtomicFile.write(canonical, to: file, durable: false)
         }
-        return .downloaded(.init(id: workflow.id, sha256: Digest.sha256Hex(canonical), bytes: canonical.count))
+        let sha256 = Digest.sha256Hex(canonical)
+        handOff?.put(TaskExtractor.extract(from: document), id: workflow.id, sha256: sha256, bytes: canonical.count)
+        return .downloaded(.init(id: workflow.id, sha256: sha256, bytes: canonical.count))
     }
 }
 

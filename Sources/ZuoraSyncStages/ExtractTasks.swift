@@ -70,12 +70,26 @@ public struct ExtractTasks: StageKind {
             }
         }
         // Beside save-workflows: what it stored, as it comes (at least 100 workflows a batch while
-        // more are coming, at most 400).
+        // more are coming, at most 400). download-exports parsed these exports already and hands
+        // over their tasks; those it dropped (or never had) are read from the store.
         // A dry run stored nothing: it starts once save-workflows is committed.
         if let stored = context.partials(of: SaveWorkflows.self) {
-            for try await ids in stored.batched(min: 100, max: 400) where !context.options.dryRun {
+            let handOff = context.options.dryRun ? nil : context.shared(ExtractionHandOff.self) { ExtractionHandOff() }
+            for try await exports in stored.batched(min: 100, max: 400) where !context.options.dryRun {
                 try Task.checkCancellation()
-                let batch = try extracted(Set(ids))
+                // The latest export of each workflow (one stored twice in a batch counts once).
+                let latest = Dictionary(exports.map { ($0.id, $0.sha256) }, uniquingKeysWith: { _, last in last })
+                var batch: [(zuoraID: Int64, extraction: TaskExtraction)] = []
+                var fromStore = Set<Int64>()
+                for (id, sha256) in latest {
+                    if let sha256, let extraction = handOff?.take(id: id, sha256: sha256) {
+                        batch.append((id, extraction))
+                    } else {
+                        fromStore.insert(id)
+                    }
+                }
+                if !fromStore.isEmpty { batch += try extracted(fromStore) }
+                batch.sort { $0.zuoraID < $1.zuoraID }
                 for (id, extraction) in batch { count(id, extraction) }
                 try store.replaceTasks(customerSlug: slug, batch: batch)
             }

@@ -9,7 +9,14 @@ import ZuoraSyncStore
 /// `updated` means something actually differs.
 public struct SaveWorkflows: StageKind {
     /// Workflows whose stored export this stage just replaced (or stored first), for extract-tasks.
-    public typealias Partial = [Int64]
+    public typealias Partial = [Stored]
+
+    /// A workflow and the hash of the export now stored for it.
+    public struct Stored: Sendable {
+        public var id: Int64
+        /// Nil only if the workflow has no stored export.
+        public var sha256: String?
+    }
 
     public static let name = "save-workflows"
     public static var inputs: [any StageKind.Type] { [FetchWorkflowPages.self, DownloadExports.self] }
@@ -170,6 +177,8 @@ public struct SaveWorkflows: StageKind {
             if try objects.link(DownloadExports.exportFile(id, in: downloadsDirectory), sha256: sha256) { linkedNewObjects = true }
         }
         var storedWhileStreaming = 0
+        // Snapshot files written while streaming; the refresh at the end does not write them again.
+        var placedSnapshots: [Int64: SnapshotWriter.PlacedFile] = [:]
         if let streamed {
             for try await part in streamed.batched(min: 100, max: 400) {
                 try Task.checkCancellation()
@@ -178,7 +187,13 @@ public struct SaveWorkflows: StageKind {
                 storedWhileStreaming += part.count
                 // Only the workflows whose stored export changed need their tasks extracted again
                 // (a daily full pass downloads every export, and most are the stored ones).
-                context.publish(changes.filter { $0.exportSHA256After != $0.exportSHA256Before }.map(\.zuoraID), from: Self.self)
+                let replaced = changes.filter { $0.exportSHA256After != $0.exportSHA256Before }
+                context.publish(replaced.map { Stored(id: $0.zuoraID, sha256: $0.exportSHA256After) }, from: Self.self)
+                // Their snapshot files now, while the downloads go on, not all at the end.
+                let files = replaced.compactMap { change in
+                    change.exportSHA256After.map { (zuoraID: change.zuoraID, sha256: $0, source: DownloadExports.exportFile(change.zuoraID, in: downloadsDirectory)) }
+                }
+                placedSnapshots.merge(try context.services.snapshots.placeStored(files, customerSlug: slug)) { _, latest in latest }
             }
         }
 
@@ -230,7 +245,7 @@ public struct SaveWorkflows: StageKind {
         let plan = Plan(items: items, unchanged: listing.workflows.count - items.count, exportsStored: downloads.downloaded.count)
         try CanonicalJSON.write(plan, to: context.file(StageFiles.plan))
         if !items.isEmpty {
-            try context.services.snapshots.refresh(customerSlug: slug, store: store)
+            try context.services.snapshots.refresh(customerSlug: slug, store: store, placed: placedSnapshots)
         }
         // plan.json and result.json hold only what changed.
         let result = Result(plan: plan, isApplied: true, listingSHA256: downloads.failed.isEmpty ? fingerprint : nil,

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Logging
 import Testing
 @testable import ZuoraAPI
 @testable import ZuoraSyncCore
@@ -253,6 +254,11 @@ struct ProportionalWorkTests {
         fields["formatVersion"] = .int(3)
         #expect(try CanonicalJSON.encode(Self.sample, formatVersion: 3) == JSONValue.object(fields).canonicalData())
         #expect(throws: FileError.self) { try CanonicalJSON.encode([1, 2], formatVersion: 1) }
+        // A list at the top, whose items are encoded as the file is written, and lists in it.
+        for list in [[Self.sample, Self.sample], []] {
+            #expect(try CanonicalJSON.encode(list) == JSONValue.parse(encoder.encode(list)).canonicalData())
+        }
+        #expect(try CanonicalJSON.encode(Self.sample.nested) == JSONValue.parse(encoder.encode(Self.sample.nested)).canonicalData())
         var expected = Self.sample
         expected.when = try #require(Timestamp.parse(Timestamp.format(Self.sample.when)))
         #expect(try CanonicalJSON.decode(Sample.self, from: ours) == expected)
@@ -333,5 +339,148 @@ struct CheckedDirectoryTests {
             try AtomicFile.write(Data("3".utf8), to: folder.appendingPathComponent("x.json"), durable: false)
         }
         #expect(!FileManager.default.fileExists(atPath: elsewhere.appendingPathComponent("x.json").path))
+    }
+}
+
+/// Issue 12, fourth round: an export is parsed once (download-exports hands its tasks to
+/// extract-tasks), and snapshot files are written as exports are stored, not all at the end.
+@Suite("Work done once while streaming")
+struct StreamedWorkTests {
+    static let bulk = CustomerConfig(id: "bulk", name: "Bulk", baseURL: URL(string: "fixture://bulk")!, clientID: "bulk-client",
+                                     secret: .inline("bulk-secret"))
+
+    static func syncBulk(_ workspace: TestWorkspace, clock: ManualClock) async throws -> RunManifest {
+        let run = try await workspace.runner(transport: FixtureTransport(mock: workspace.mock(clock: clock)), clock: clock)
+            .start(pipeline: try workspace.pipeline(), pipelinePath: "pipelines/sync-workflows.yaml", customers: [bulk], options: RunOptions())
+        #expect(run.status == .succeeded)
+        return run
+    }
+
+    @Test func theHandOffGivesTheTasksOfTheStoredExportOnceAndDropsTheOldestPastItsBound() {
+        func extraction(_ warning: String) -> TaskExtraction {
+            var extraction = TaskExtraction()
+            extraction.warnings = [warning]
+            return extraction
+        }
+        let handOff = ExtractionHandOff(byteLimit: 100)
+        handOff.put(extraction("first"), id: 1, sha256: "aa", bytes: 60)
+        #expect(handOff.take(id: 1, sha256: "bb") == nil, "another export of the same workflow")
+        #expect(handOff.take(id: 2, sha256: "aa") == nil, "the same export hash under another workflow")
+        #expect(handOff.take(id: 1, sha256: "aa")?.warnings == ["first"])
+        #expect(handOff.take(id: 1, sha256: "aa") == nil, "taken once")
+
+        handOff.put(extraction("first"), id: 1, sha256: "aa", bytes: 60)
+        handOff.put(extraction("second"), id: 2, sha256: "cc", bytes: 30)
+        handOff.put(extraction("third"), id: 3, sha256: "dd", bytes: 30)   // 120 bytes: the oldest goes
+        #expect(handOff.take(id: 1, sha256: "aa") == nil)
+        #expect(handOff.take(id: 3, sha256: "dd")?.warnings == ["third"])
+        #expect(handOff.usage.count == 1 && handOff.usage.bytes == 30 && handOff.usage.dropped == 1)
+        // Kept again under the same key: counted once.
+        handOff.put(extraction("second again"), id: 2, sha256: "cc", bytes: 30)
+        #expect(handOff.usage.count == 1 && handOff.usage.bytes == 30)
+        #expect(handOff.take(id: 2, sha256: "cc")?.warnings == ["second again"])
+        #expect(handOff.usage.count == 0 && handOff.usage.bytes == 0)
+    }
+
+    @Test func stagesOfOneCustomerRunShareOneObjectOfEachType() throws {
+        let workspace = try TestWorkspace()
+        let cache = StageResultCache()
+        let services = CustomerServices(customer: Self.bulk, store: try workspace.store, dataDirectory: workspace.data, clock: ManualClock(),
+                                        logger: Logger(label: "test"), transport: ScriptedTransport(), environment: [:],
+                                        pipeline: PipelineDefinition(name: "test", stages: []), tokenCache: nil)
+        func context(_ stage: String) -> StageContext {
+            StageContext(runID: "r", runStartedAt: Date(timeIntervalSince1970: 0), customer: Self.bulk, stageID: stage, options: RunOptions(),
+                         directory: workspace.data.root, services: services, earlierStages: [:], cache: cache)
+        }
+        #expect(context("download").shared(ExtractionHandOff.self) == nil, "nothing is made before a stage asks for it")
+        let made = context("extract").shared(ExtractionHandOff.self) { ExtractionHandOff() }
+        #expect(context("download").shared(ExtractionHandOff.self) === made)
+        #expect(context("other").shared(ExtractionHandOff.self) { ExtractionHandOff() } === made)
+        let otherRun = StageContext(runID: "r2", runStartedAt: Date(timeIntervalSince1970: 0), customer: Self.bulk, stageID: "download",
+                                    options: RunOptions(), directory: workspace.data.root, services: services, earlierStages: [:],
+                                    cache: StageResultCache())
+        #expect(otherRun.shared(ExtractionHandOff.self) == nil, "another customer run has its own")
+    }
+
+    /// A task in one line: its ids, name and type, and a hash of its longer fields.
+    static func summary(_ id: Int64, _ parent: Int64?, _ name: String?, _ type: String?, _ parameters: String?, _ tags: String?, _ css: String?) -> String {
+        let long = [parameters, tags, css].map { $0 ?? "<null>" }.joined(separator: "\u{1F}")
+        return "\(id) <- \(parent.map(String.init) ?? "-") \(name ?? "<null>") [\(type ?? "<null>")] \(Digest.sha256Hex(long).prefix(12))"
+    }
+
+    /// The tasks extract-tasks stores while streaming (from the exports download-exports parsed)
+    /// are those of each stored export, parsed again from the store.
+    @Test func tasksStoredWhileStreamingAreThoseOfEachStoredExport() async throws {
+        let workspace = try TestWorkspace()
+        try FixtureGenerator.writeBulk(to: workspace.fixtures, name: "bulk", workflows: 450)
+        let clock = ManualClock()
+        _ = try await Self.syncBulk(workspace, clock: clock)
+        try await workspace.sync(clock: clock, runID: "demo")
+        // hooli lists no workflows.
+        for slug in ["bulk", "globex", "initech"] {
+            let exports = try workspace.store.exports(customerSlug: slug)
+            #expect(!exports.isEmpty)
+            let stored = try await workspace.store.sqliteWriter!.read { db in
+                var tasks: [Int64: [String]] = [:]
+                for row in try Row.fetchAll(db, sql: """
+                    SELECT w.zuora_id, t.zuora_task_id, t.parent_task_id, t.name, t.action_type, t.parameters, t.tags, t.css
+                    FROM tasks t JOIN workflows w ON w.id = t.workflow_id JOIN customers c ON c.id = w.customer_id
+                    WHERE c.slug = ? ORDER BY w.zuora_id, t.zuora_task_id
+                    """, arguments: [slug]) {
+                    tasks[row["zuora_id"], default: []].append(Self.summary(row["zuora_task_id"], row["parent_task_id"], row["name"], row["action_type"],
+                                                                            row["parameters"], row["tags"], row["css"]))
+                }
+                return tasks
+            }
+            for export in exports {
+                let expected = TaskExtractor.extract(from: try JSONValue.parse(Data(export.text.utf8))).tasks
+                    .sorted { $0.zuoraTaskID < $1.zuoraTaskID }
+                    .map { Self.summary($0.zuoraTaskID, $0.parentTaskID, $0.name, $0.actionType, $0.parameters, $0.tags, $0.css) }
+                #expect(stored[export.zuoraID] ?? [] == expected, "workflow \(export.zuoraID) of \(slug)")
+            }
+        }
+    }
+
+    /// A snapshot file written as its export was stored is taken as current by the refresh that
+    /// follows, unless it was changed since or the store now names another export.
+    @Test func aSnapshotPlacedWhileStreamingIsNotWrittenAgainUnlessItChangedSince() async throws {
+        let workspace = try TestWorkspace()
+        try FixtureGenerator.writeBulk(to: workspace.fixtures, name: "bulk", workflows: 40)
+        _ = try await Self.syncBulk(workspace, clock: ManualClock())
+        let snapshots = SnapshotWriter(dataDirectory: workspace.data.root)
+        let objects = ObjectStore(dataDirectory: workspace.data.root)
+        let index = try workspace.store.indexEntries(customerSlug: "bulk")
+        #expect(index.count == 40)
+        // Every snapshot file of the sync holds its export.
+        for entry in index {
+            let sha256 = try #require(entry.exportSHA256)
+            #expect(try Digest.sha256Hex(Data(contentsOf: snapshots.workflowFile("bulk", zuoraID: entry.id))) == sha256)
+        }
+        // Start again from no snapshots: half are placed, as while streaming, then the refresh.
+        try FileManager.default.removeItem(at: snapshots.customerDirectory("bulk"))
+        try FileManager.default.removeItem(at: snapshots.statsFile("bulk"))
+        let half = index.prefix(20)
+        var placed = try snapshots.placeStored(half.map { (zuoraID: $0.id, sha256: $0.exportSHA256!, source: objects.url(for: $0.exportSHA256!)) },
+                                               customerSlug: "bulk")
+        #expect(placed.count == 20)
+        // A source that does not hold its export is left to the refresh.
+        let wrong = index[20]
+        #expect(try snapshots.placeStored([(zuoraID: wrong.id, sha256: wrong.exportSHA256!, source: objects.url(for: index[21].exportSHA256!))],
+                                          customerSlug: "bulk").isEmpty)
+        func inode(_ id: Int64) throws -> UInt64? {
+            (try FileManager.default.attributesOfItem(atPath: snapshots.workflowFile("bulk", zuoraID: id).path)[.systemFileNumber] as? NSNumber)?.uint64Value
+        }
+        let edited = half[half.startIndex], stale = half[half.startIndex + 1], kept = half[half.startIndex + 2]
+        try Data("{}".utf8).write(to: snapshots.workflowFile("bulk", zuoraID: edited.id))   // changed since it was placed
+        placed[stale.id]!.sha256 = String(repeating: "0", count: 64)                        // placed for an export no longer stored
+        let keptInode = try inode(kept.id)
+        let counts = try snapshots.refresh(customerSlug: "bulk", store: workspace.store, placed: placed)
+        #expect(counts.written == 20 + 2 + 1, "the 20 not placed, the edited and the stale one, and the index")
+        #expect(try inode(kept.id) == keptInode, "a placed file is not written again")
+        for entry in index {
+            #expect(try Digest.sha256Hex(Data(contentsOf: snapshots.workflowFile("bulk", zuoraID: entry.id))) == entry.exportSHA256)
+        }
+        // The stats now know every file: a second refresh writes nothing.
+        #expect(try snapshots.refresh(customerSlug: "bulk", store: workspace.store).written == 0)
     }
 }

@@ -101,6 +101,29 @@ public struct SnapshotWriter: Sendable {
         stats.files[SafeIdentifier.workflowFileName(zuoraID)] = Self.stamp(file)
     }
 
+    /// A snapshot file written as its export was stored (`placeStored`), before the refresh that
+    /// writes the index.
+    public struct PlacedFile: Sendable {
+        var sha256: String
+        var stamp: FileStamp
+    }
+
+    /// Writes the snapshot files of exports just stored (`source`: a file holding the export, the
+    /// run's copy), so a sync that streams its exports into the store writes them while it still
+    /// downloads, not all at the end. The refresh that follows takes such a file as current when
+    /// the store still names that export and the file is as written. An export whose source does
+    /// not hash to its name is left to the refresh.
+    public func placeStored(_ exports: [(zuoraID: Int64, sha256: String, source: URL)], customerSlug: String) throws -> [Int64: PlacedFile] {
+        var placed: [Int64: PlacedFile] = [:]
+        for export in exports {
+            guard let bytes = try? Data(contentsOf: export.source), Digest.sha256Hex(bytes) == export.sha256 else { continue }
+            let file = workflowFile(customerSlug, zuoraID: export.zuoraID)
+            try AtomicFile.write(bytes, to: file, durable: false)
+            if let stamp = Self.stamp(file) { placed[export.zuoraID] = PlacedFile(sha256: export.sha256, stamp: stamp) }
+        }
+        return placed
+    }
+
     /// Brings the customer's snapshot directory in line with the store: a file is rewritten when
     /// its export changed, when it is missing, or when it was changed by anyone but this tool;
     /// files of workflows that left the store are removed. Returns files written and removed.
@@ -112,7 +135,11 @@ public struct SnapshotWriter: Sendable {
     /// restored by the next run that changes the customer, or by the next full pass, whose refresh
     /// checks every file.
     @discardableResult
-    public func refresh(customerSlug: String, store: Store, trustingAnUnchangedStore: Bool = false) throws -> (written: Int, removed: Int) {
+    ///
+    /// `placed`: files `placeStored` wrote since the last refresh; those still current are not
+    /// written again (nor counted as written).
+    public func refresh(customerSlug: String, store: Store, trustingAnUnchangedStore: Bool = false,
+                        placed: [Int64: PlacedFile] = [:]) throws -> (written: Int, removed: Int) {
         let match = try store.listingMatch(customerSlug: customerSlug)
         let verifiedFile = verifiedFile(customerSlug)
         if trustingAnUnchangedStore, let match, let verified = try? CanonicalJSON.readVersioned(Verified.self, from: verifiedFile),
@@ -122,7 +149,7 @@ public struct SnapshotWriter: Sendable {
         // Forgotten before the check: if it is interrupted, or the store is changing, the next
         // trusting refresh checks everything.
         if FileManager.default.fileExists(atPath: verifiedFile.path) { try PathSafety.remove(verifiedFile) }
-        let counts = try refreshCheckingEveryFile(customerSlug: customerSlug, store: store)
+        let counts = try refreshCheckingEveryFile(customerSlug: customerSlug, store: store, placed: placed)
         if let match, let indexStamp = Self.stamp(indexFile(customerSlug)) {
             // Not fsynced: lost in a crash, it only means the next refresh checks every file.
             try AtomicFile.write(CanonicalJSON.encode(Verified(matchID: match.id, indexStamp: indexStamp), formatVersion: Verified.currentFormatVersion),
@@ -131,7 +158,7 @@ public struct SnapshotWriter: Sendable {
         return counts
     }
 
-    private func refreshCheckingEveryFile(customerSlug: String, store: Store) throws -> (written: Int, removed: Int) {
+    private func refreshCheckingEveryFile(customerSlug: String, store: Store, placed: [Int64: PlacedFile]) throws -> (written: Int, removed: Int) {
         var written = 0, removed = 0
         let original = (try? CanonicalJSON.readVersioned(Stats.self, from: statsFile(customerSlug))) ?? Stats()
         var stats = original
@@ -150,15 +177,19 @@ public struct SnapshotWriter: Sendable {
         }
         // Changed (or new, or missing) workflows, and files changed by someone else.
         var changed: [Int64] = [], edited: [Int64] = []
+        var placedFiles = 0
         for (id, sha) in hashes {
             let name = SafeIdentifier.workflowFileName(id)
-            if previousHashes[id] != sha || stats.files[name] == nil {
+            if let file = placed[id], file.sha256 == sha, Self.stamp(workflowFile(customerSlug, zuoraID: id)) == file.stamp {
+                stats.files[name] = file.stamp
+                placedFiles += 1
+            } else if previousHashes[id] != sha || stats.files[name] == nil {
                 changed.append(id)
             } else if Self.stamp(workflowFile(customerSlug, zuoraID: id)) != stats.files[name] {
                 edited.append(id)
             }
         }
-        if !changed.isEmpty || !edited.isEmpty {
+        if !changed.isEmpty || !edited.isEmpty || placedFiles > 0 {
             // From the object when it is there and whole, from the store otherwise.
             var fromStore = Set<Int64>()
             for id in changed.sorted() + edited.sorted() {

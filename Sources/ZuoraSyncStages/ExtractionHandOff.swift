@@ -1,0 +1,81 @@
+import Synchronization
+import ZuoraSyncStore
+
+/// Tasks that download-exports extracted from an export it had just parsed, kept for extract-tasks,
+/// which would otherwise read the export back from the store and parse it a second time (a fifth
+/// of a full sync's CPU).
+///
+/// Keyed by workflow and export hash, so extract-tasks only takes the extraction of the very export
+/// that was stored. Bounded by the exports' bytes: past `byteLimit`, the oldest are dropped, and
+/// extract-tasks reads those from the store as before. extract-tasks makes it when it starts;
+/// download-exports fills it only when it is there (a pipeline without extract-tasks, or a resumed
+/// run whose downloads committed earlier, keeps nothing).
+public final class ExtractionHandOff: Sendable {
+    struct Key: Hashable {
+        var id: Int64
+        var sha256: String
+    }
+
+    private struct Entry {
+        var extraction: TaskExtraction
+        var bytes: Int
+    }
+
+    private struct State {
+        var entries: [Key: Entry] = [:]
+        /// Keys in the order they came; a key taken since is skipped when the oldest are dropped.
+        var order: [Key] = []
+        var head = 0
+        var bytes = 0
+        var dropped = 0
+    }
+
+    /// 8 MB of exports: two batches of extract-tasks at the median export size of the bench fixtures.
+    public static let defaultByteLimit = 8 << 20
+
+    let byteLimit: Int
+    private let state = Mutex(State())
+
+    public init(byteLimit: Int = ExtractionHandOff.defaultByteLimit) {
+        self.byteLimit = byteLimit
+    }
+
+    /// Keeps the extraction of export `sha256` of workflow `id` (`bytes`: the export's size).
+    func put(_ extraction: TaskExtraction, id: Int64, sha256: String, bytes: Int) {
+        state.withLock { state in
+            let key = Key(id: id, sha256: sha256)
+            if let previous = state.entries.updateValue(Entry(extraction: extraction, bytes: bytes), forKey: key) {
+                state.bytes -= previous.bytes
+            } else {
+                state.order.append(key)
+            }
+            state.bytes += bytes
+            while state.bytes > byteLimit, state.head < state.order.count {
+                let oldest = state.order[state.head]
+                state.head += 1
+                if let entry = state.entries.removeValue(forKey: oldest) {
+                    state.bytes -= entry.bytes
+                    state.dropped += 1
+                }
+            }
+            if state.head > 1024, state.head * 2 > state.order.count {
+                state.order.removeFirst(state.head)
+                state.head = 0
+            }
+        }
+    }
+
+    /// The extraction of that export, removed from the hand-off; nil when it was never kept or was dropped.
+    func take(id: Int64, sha256: String) -> TaskExtraction? {
+        state.withLock { state in
+            guard let entry = state.entries.removeValue(forKey: Key(id: id, sha256: sha256)) else { return nil }
+            state.bytes -= entry.bytes
+            return entry.extraction
+        }
+    }
+
+    /// Extractions held now, their exports' bytes, and how many were dropped to stay in bounds.
+    var usage: (count: Int, bytes: Int, dropped: Int) {
+        state.withLock { ($0.entries.count, $0.bytes, $0.dropped) }
+    }
+}
