@@ -227,21 +227,35 @@ public struct SaveWorkflows: StageKind {
         // What this run changed, from its records (an interrupted attempt's included). A workflow
         // an interrupted attempt created and this one updated (upstream changed in between) was
         // created by this run, with its latest export.
-        let listed = Dictionary(listing.workflows.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-        var changes: [Int64: WorkflowChangeRow] = [:]
-        for record in storeMatchesListing ? [] : try store.changes(customerSlug: slug, runID: context.runID)
-        where record.action == "created" || record.action == "updated" {
-            guard let earlier = changes[record.zuoraID] else { changes[record.zuoraID] = record; continue }
-            var created = earlier.action == "created" ? earlier : record
-            created.exportSHA256After = (earlier.action == "created" ? record : earlier).exportSHA256After
-            changes[record.zuoraID] = created
+        // Kept small: a first sync records a change for every workflow of the tenant.
+        struct Change {
+            var isCreated: Bool
+            var fields: [String]
+            var before: String?
+            var after: String?
         }
-        let items = changes.values.compactMap { record -> Plan.Item? in
-            guard let workflow = listed[record.zuoraID] else { return nil }
-            let after = record.exportSHA256After == record.exportSHA256Before ? nil : record.exportSHA256After
-            return Plan.Item(listed: workflow, action: record.action == "created" ? .created : .updated, exportSHA256: after,
-                             changedFields: record.action == "created" ? [] : record.changedFields, previousExportSHA256: record.exportSHA256Before)
-        }.sorted { $0.listed.id < $1.listed.id }
+        var changes: [Int64: Change] = [:]
+        if !storeMatchesListing {
+            try store.forEachChange(customerSlug: slug, runID: context.runID) { record in
+                guard record.action == "created" || record.action == "updated" else { return }
+                let change = Change(isCreated: record.action == "created", fields: record.action == "created" ? [] : record.changedFields,
+                                    before: record.exportSHA256Before, after: record.exportSHA256After)
+                guard let earlier = changes[record.zuoraID] else { changes[record.zuoraID] = change; return }
+                var created = earlier.isCreated ? earlier : change
+                created.after = (earlier.isCreated ? change : earlier).after
+                changes[record.zuoraID] = created
+            }
+        }
+        // In the listing's order, each workflow once (its first listing, as the store has it).
+        var items: [Plan.Item] = []
+        items.reserveCapacity(changes.count)
+        for workflow in listing.workflows {
+            guard let change = changes.removeValue(forKey: workflow.id) else { continue }
+            items.append(Plan.Item(listed: workflow, action: change.isCreated ? .created : .updated,
+                                   exportSHA256: change.after == change.before ? nil : change.after,
+                                   changedFields: change.fields, previousExportSHA256: change.before))
+        }
+        items.sort { $0.listed.id < $1.listed.id }
         let plan = Plan(items: items, unchanged: listing.workflows.count - items.count, exportsStored: downloads.downloaded.count)
         try CanonicalJSON.write(plan, to: context.file(StageFiles.plan))
         if !items.isEmpty {

@@ -43,6 +43,14 @@ extension Store {
 
     /// The changes of a workflow (or of a whole run), oldest first.
     public func changes(customerSlug: String? = nil, zuoraID: Int64? = nil, runID: String? = nil) throws -> [WorkflowChangeRow] {
+        var changes: [WorkflowChangeRow] = []
+        try forEachChange(customerSlug: customerSlug, zuoraID: zuoraID, runID: runID) { changes.append($0) }
+        return changes
+    }
+
+    /// The same changes, one at a time (a first sync of a large tenant records one per workflow).
+    public func forEachChange(customerSlug: String? = nil, zuoraID: Int64? = nil, runID: String? = nil,
+                              _ body: (WorkflowChangeRow) throws -> Void) throws {
         try read { db in
             var conditions: [String] = []
             var arguments: [SQLValue] = []
@@ -50,8 +58,8 @@ extension Store {
             if let zuoraID { conditions.append("zuora_id = ?"); arguments.append(zuoraID.sqlValue) }
             if let runID { conditions.append("run_id = ?"); arguments.append(runID.sqlValue) }
             let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-            return try db.query("SELECT \(WorkflowChangeRow.columns) FROM workflow_changes \(filter) ORDER BY changed_at, run_id, zuora_id", arguments)
-                .map(WorkflowChangeRow.init(row:))
+            try db.forEachRow("SELECT \(WorkflowChangeRow.columns) FROM workflow_changes \(filter) ORDER BY changed_at, run_id, zuora_id",
+                              arguments) { try body(WorkflowChangeRow(row: $0)) }
         }
     }
 }

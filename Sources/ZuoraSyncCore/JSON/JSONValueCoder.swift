@@ -54,14 +54,15 @@ public enum JSONValueEncoder {
         case let number as Double: return .value(wholeOrDouble(number))
         case let number as Float: return .value(wholeOrDouble(Double(number)))
         case let number as any BinaryInteger: return .value(Int64(exactly: number).map(JSONValue.int) ?? .double(Double(number)))
+        case let array as [any Encodable] where depth <= 1:
+            return .lazyArray(LazyArray(items: array, depth: depth, codingPath: codingPath()))
         default:
             let encoder = ValueEncoder(codingPath: codingPath(), pretty: pretty)
             try value.encode(to: encoder)
             let node = encoder.node ?? .object(ObjectBox())
-            // The top value, and an array that is one of its fields, stay nodes: their items are
-            // written once, into the file's own pieces, not copied into a buffer of their own first.
+            // The top value stays a node: its fields are written once, into the file's own pieces,
+            // not copied into a buffer of their own first.
             if depth == 0 { return node }
-            if depth == 1, case .array = node { return node }
             // Finished: written now, at the indentation it has in the file.
             var output = CanonicalWriter(pretty: pretty, capacity: 512)
             try output.write(node, indent: 2 * depth)
@@ -86,6 +87,16 @@ enum EncodingNode {
     case rendered([UInt8])
     case object(ObjectBox)
     case array(ArrayBox)
+    /// The top value, or an array that is one of its fields: its items are encoded one at a time
+    /// as the file is written, so a list of 20,000 items is never held encoded.
+    case lazyArray(LazyArray)
+}
+
+struct LazyArray {
+    let items: [any Encodable]
+    /// The array's depth in the file.
+    let depth: Int
+    let codingPath: [any CodingKey]
 }
 
 final class ObjectBox { var items: [String: EncodingNode] = [:] }
@@ -105,6 +116,18 @@ extension CanonicalWriter {
                 if index > 0 { bytes.append(UInt8(ascii: ",")) }
                 newline(indent + 2)
                 try write(item, indent: indent + 2)
+                try drainIfFull()
+            }
+            newline(indent)
+            bytes.append(UInt8(ascii: "]"))
+        case .lazyArray(let array):
+            if array.items.isEmpty { bytes.append(contentsOf: "[]".utf8); return }
+            bytes.append(UInt8(ascii: "["))
+            for (index, item) in array.items.enumerated() {
+                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                newline(indent + 2)
+                let node = try JSONValueEncoder.box(item, codingPath: array.codingPath + [IndexKey(index)], depth: array.depth + 1, pretty: pretty)
+                try write(node, indent: indent + 2)
                 try drainIfFull()
             }
             newline(indent)

@@ -14,11 +14,18 @@ public protocol SQLSession {
     func execute(_ sql: String, _ arguments: [SQLValue]) throws
     /// Runs a query and returns every row.
     func query(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow]
+    /// Runs a query and hands over its rows one at a time, without holding them all (where the
+    /// engine allows: PostgreSQL's client library receives the whole result first).
+    func forEachRow(_ sql: String, _ arguments: [SQLValue], _ body: (SQLRow) throws -> Void) throws
     /// The column names of a table, in declaration order.
     func columnNames(table: String) throws -> [String]
 }
 
 extension SQLSession {
+    public func forEachRow(_ sql: String, _ arguments: [SQLValue], _ body: (SQLRow) throws -> Void) throws {
+        for row in try query(sql, arguments) { try body(row) }
+    }
+
     public func execute(_ sql: String, _ arguments: any SQLValueConvertible...) throws {
         try execute(sql, arguments.map(\.sqlValue))
     }

@@ -74,9 +74,16 @@ public struct SnapshotWriter: Sendable {
     }
 
     /// A hash of the index entries' fields, computed without encoding them as JSON.
+    /// Hashed in pieces of 64 KB, not as one text of the whole tenant.
     static func fingerprint(_ entries: [SnapshotIndexEntry]) -> String {
         var text = ""
-        text.reserveCapacity(entries.count * 120)
+        text.reserveCapacity(64 << 10 + 4096)
+        let hasher = IncrementalSHA256()
+        func hashText() {
+            var bytes = text
+            bytes.withUTF8 { hasher.update(UnsafeRawBufferPointer($0)) }
+            text.removeAll(keepingCapacity: true)
+        }
         for entry in entries {
             for field in [String(entry.id), entry.name, entry.status ?? "\u{1}", entry.updatedAt ?? "\u{1}", entry.version ?? "\u{1}",
                           entry.exportSHA256 ?? "\u{1}"] {
@@ -84,8 +91,11 @@ public struct SnapshotWriter: Sendable {
                 text += "\u{1F}"
             }
             text += "\u{1E}"
+            if text.utf8.count >= 64 << 10 { hashText() }
         }
-        return Digest.sha256Hex(Data(text.utf8))
+        hashText()
+        // Without a digest, a fingerprint that matches nothing: the index is then written.
+        return hasher.finishHex() ?? "unavailable-\(UUID().uuidString)"
     }
 
     static func stamp(_ url: URL) -> FileStamp? {
@@ -209,14 +219,18 @@ public struct SnapshotWriter: Sendable {
             // Before the index names their hashes, the files themselves must be on disk.
             try AtomicFile.flushFileSystem(containing: root)
         }
-        let keep = Set(hashes.keys.map(SafeIdentifier.workflowFileName))
+        // Kept: `<id>.json` of a workflow with an export (told from the name, not from a set of names).
+        func keep(_ name: String) -> Bool {
+            guard name.hasSuffix(".json"), let id = Int64(name.dropLast(5)), id > 0 else { return false }
+            return hashes[id] != nil && SafeIdentifier.workflowFileName(id) == name
+        }
         let workflowsDirectory = customerDirectory(customerSlug).appendingPathComponent("workflows")
         try PathSafety.check(workflowsDirectory)
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: workflowsDirectory.path)) ?? [] where !keep.contains(name) {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: workflowsDirectory.path)) ?? [] where !keep(name) {
             try PathSafety.remove(workflowsDirectory.appendingPathComponent(name))
             removed += 1
         }
-        stats.files = stats.files.filter { keep.contains($0.key) }
+        stats.files = stats.files.filter { keep($0.key) }
         if !indexIsCurrent {
             // Compared byte for byte, so a hand edit is undone too.
             if try CanonicalJSON.write(index, to: indexFile(customerSlug)) { written += 1 }
