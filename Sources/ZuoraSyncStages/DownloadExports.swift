@@ -2,6 +2,7 @@ import Foundation
 import ZuoraAPI
 import ZuoraSyncCore
 import ZuoraSyncEngine
+import ZuoraSyncStore
 
 /// Downloads `GET /workflows/{id}/export` for each listed workflow that changed (or all of them on a
 /// full pass), as many at once as the pipeline's `client.concurrency` allows, into
@@ -77,6 +78,7 @@ public struct DownloadExports: StageKind {
         let exportsDirectory = context.directory.appendingPathComponent(Self.exportsFolder, isDirectory: true)
         try FileManager.default.createDirectory(at: exportsDirectory, withIntermediateDirectories: true)
         let client = try context.services.client()
+        let objects = ObjectStore(dataDirectory: context.services.dataDirectory.root)
         // The client's limiter bounds requests in flight (listing and exports together); this many
         // workers keep it busy.
         let workers = client.limiter.maximum
@@ -106,7 +108,7 @@ public struct DownloadExports: StageKind {
                     do {
                         while let workflow = await queue.next() {
                             try Task.checkCancellation()
-                            let outcome = try await download(workflow, client: client, into: context.directory,
+                            let outcome = try await download(workflow, client: client, into: context.directory, objects: objects,
                                                              handOff: context.shared(ExtractionHandOff.self))
                             if case .downloaded(let item) = outcome {
                                 context.publish([Streamed(listed: workflow, downloaded: item)], from: Self.self)
@@ -176,7 +178,8 @@ public struct DownloadExports: StageKind {
     }
 
     /// `handOff`: where extract-tasks, when it runs alongside, takes the tasks of the parsed export.
-    private func download(_ workflow: ListedWorkflow, client: ZuoraClient, into stageDirectory: URL,
+    /// `objects`: where an export stored before is found; this run's copy of it is then a link.
+    private func download(_ workflow: ListedWorkflow, client: ZuoraClient, into stageDirectory: URL, objects: ObjectStore,
                           handOff: ExtractionHandOff?) async throws -> Outcome {
         let file = Self.exportFile(workflow.id, in: stageDirectory)
         // From an interrupted attempt: reused only if it is a whole, valid export.
@@ -200,15 +203,18 @@ public struct DownloadExports: StageKind {
             return .failed(.init(id: workflow.id, name: workflow.name, status: nil, message: problem))
         }
         let canonical = document.canonicalData()
-        // Written straight under its name when new: an export cut short by a crash is invalid
-        // JSON, which the check above turns into a new download (a temporary name and a rename
-        // per export cost 5 % of a full sync).
-        if existing == nil {
+        let sha256 = Digest.sha256Hex(canonical)
+        // An export stored before (a full pass downloads every export, and most are unchanged):
+        // this run's copy is a link to the object, not one more copy of the bytes.
+        let linked = try objects.linkCopy(of: canonical, sha256: sha256, at: file, replacing: existing != nil)
+        if !linked, existing == nil {
+            // Written straight under its name when new: an export cut short by a crash is invalid
+            // JSON, which the check above turns into a new download (a temporary name and a rename
+            // per export cost 5 % of a full sync).
             try AtomicFile.writeNew(canonical, to: file)
-        } else {
+        } else if !linked {
             try AtomicFile.write(canonical, to: file, durable: false)
         }
-        let sha256 = Digest.sha256Hex(canonical)
         handOff?.put(TaskExtractor.extract(from: document), id: workflow.id, sha256: sha256, bytes: canonical.count)
         return .downloaded(.init(id: workflow.id, sha256: sha256, bytes: canonical.count))
     }

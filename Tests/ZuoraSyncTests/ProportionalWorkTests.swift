@@ -66,6 +66,41 @@ struct ProportionalWorkTests {
         for (id, values) in first where id != 41 { #expect(third[id] == values) }
     }
 
+    /// A full pass downloads every export; those already stored become links to their objects in
+    /// the run's directory, not one more copy each, unless the object no longer holds them.
+    @Test func aFullPassLinksTheRunsCopiesOfUnchangedExportsToTheirObjects() async throws {
+        let workspace = try TestWorkspace()
+        let clock = ManualClock()
+        try await workspace.sync(["initech"], clock: clock, runID: "first")
+        let objects = ObjectStore(dataDirectory: workspace.data.root)
+        let stored = try workspace.store.indexEntries(customerSlug: "initech").compactMap { entry in entry.exportSHA256.map { (entry.id, $0) } }
+        #expect(stored.count >= 3)
+        // One object damaged on disk (its first run's copy with it: they are one file).
+        let (damagedID, damagedSHA) = stored[0]
+        let handle = try FileHandle(forWritingTo: objects.url(for: damagedSHA))
+        try handle.write(contentsOf: Data("X".utf8))
+        try handle.close()
+
+        clock.advance(seconds: 3600)
+        var options = RunOptions()
+        options.full = true
+        try await workspace.sync(["initech"], clock: clock, options: options, runID: "second")
+        let exports = workspace.data.stage(run: "second", customer: "initech", index: 3, stageID: "download-exports")
+        func inode(_ url: URL) throws -> UInt64? {
+            (try FileManager.default.attributesOfItem(atPath: url.path)[.systemFileNumber] as? NSNumber)?.uint64Value
+        }
+        for (id, sha256) in stored.dropFirst() {
+            let copy = DownloadExports.exportFile(id, in: exports)
+            #expect(try inode(copy) == inode(objects.url(for: sha256)), "workflow \(id): the run's copy is its object")
+        }
+        // The damaged object is not linked: the run's copy holds the export as downloaded.
+        let copy = DownloadExports.exportFile(damagedID, in: exports)
+        #expect(try inode(copy) != inode(objects.url(for: damagedSHA)))
+        #expect(try Digest.sha256Hex(Data(contentsOf: copy)) == damagedSHA)
+        let result = try StageResultFile.read(DownloadExports.Result.self, formatVersion: DownloadExports.resultFormatVersion, in: exports)
+        #expect(result.isFullPass && result.downloaded.count == stored.count)
+    }
+
     @Test func objectsAreHardLinksOfTheRunsExportCopiesAndSnapshotsAreNot() async throws {
         let workspace = try TestWorkspace()
         try await workspace.sync(["initech"], runID: "first")

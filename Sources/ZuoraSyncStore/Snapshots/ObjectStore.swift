@@ -43,6 +43,21 @@ public struct ObjectStore: Sendable {
         return true
     }
 
+    /// Puts a run's copy of an export at `url` as a hard link to its object when the object holds
+    /// exactly `bytes` (an export downloaded again unchanged, as on a daily full pass): the copy then
+    /// takes no space and no inode of its own. False when the object is missing or differs, or no
+    /// link can be made (too many links, say): the caller writes the file. `replacing`: a file is
+    /// at `url` already (an unusable one an interrupted attempt left) and is replaced atomically.
+    public func linkCopy(of bytes: Data, sha256: String, at url: URL, replacing: Bool) throws -> Bool {
+        guard contains(sha256), let stored = try? Data(contentsOf: self.url(for: sha256)), stored == bytes else { return false }
+        if replacing { return (try? AtomicFile.placeLink(to: path(for: sha256), at: url, durable: false)) ?? false }
+        guard try AtomicFile.inCheckedDirectory(url.deletingLastPathComponent(), { Foundation.link(path(for: sha256), url.path) }) == 0 else {
+            return false
+        }
+        CrashPoints.hit()
+        return true
+    }
+
     /// Writes an object without fsync (`durable`: with one, for a single object, instead of a later
     /// `flush()`); call `flush()` before recording anything that names it.
     /// The first write into a shard in this process sweeps temporary files a killed run left there.
