@@ -79,6 +79,42 @@ struct SupportTests {
         #expect("a\u{0}b".containsNUL && !"plain".containsNUL && !"".containsNUL && String(repeating: "x", count: 100).appending("\u{0}").containsNUL)
     }
 
+    /// The writer escapes exactly what JSON needs (a quote, a backslash, control characters),
+    /// wherever it falls: the same bytes as escaping byte by byte, and parsed back to the text.
+    @Test func theWriterEscapesEverySpecialByteAtEveryOffsetAndSortsKeysByTheirBytes() throws {
+        func reference(_ text: String) -> String {
+            var out: [UInt8] = [0x22]
+            for byte in text.utf8 {
+                switch byte {
+                case 0x22: out += Array("\\\"".utf8)
+                case 0x5C: out += Array("\\\\".utf8)
+                case 0x0A: out += Array("\\n".utf8)
+                case 0x0D: out += Array("\\r".utf8)
+                case 0x09: out += Array("\\t".utf8)
+                case 0x08: out += Array("\\b".utf8)
+                case 0x0C: out += Array("\\f".utf8)
+                case ..<0x20: out += Array(String(format: "\\u%04x", Int(byte)).utf8)
+                default: out.append(byte)
+                }
+            }
+            return String(decoding: out + [0x22], as: UTF8.self)
+        }
+        let ordinary = Array("aé€z~ 0Ü")
+        for special in ["\"", "\\", "\u{0}", "\n", "\u{1F}", "\r\t"] {
+            for position in 0..<24 {
+                var characters = (0..<30).map { String(ordinary[$0 % ordinary.count]) }
+                characters[position] = special
+                let text = characters.joined()
+                var writer = CanonicalWriter(pretty: false)
+                writer.writeQuoted(text)
+                #expect(String(decoding: writer.bytes, as: UTF8.self) == reference(text), "\(special.debugDescription) at \(position)")
+                #expect(try JSONValue.parse(Data(writer.bytes)) == .string(text))
+            }
+        }
+        let keys = ["b", "a", "ab", "", "é", "z", "Z", "aa", "a\u{0}", "€", "~"]
+        #expect(keys.sorted(by: CanonicalWriter.precedesInUTF8) == keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) })
+    }
+
     @Test func invalidJSONSaysWhy() {
         #expect(throws: JSONValue.ParseError.self) { try JSONValue.parse(Data("{\"a\": ".utf8)) }
     }

@@ -158,7 +158,7 @@ struct CanonicalWriter {
         case .object(let object):
             if object.isEmpty { append("{}"); return }
             bytes.append(UInt8(ascii: "{"))
-            for (index, key) in object.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
+            for (index, key) in object.keys.sorted(by: Self.precedesInUTF8).enumerated() {
                 if index > 0 { bytes.append(UInt8(ascii: ",")) }
                 newline(indent + 2)
                 writeQuoted(key)
@@ -181,12 +181,32 @@ struct CanonicalWriter {
 
     private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
+    /// Canonical key order: byte order of the keys' UTF-8 (`memcmp`, not the generic sequence comparison).
+    static func precedesInUTF8(_ first: String, _ second: String) -> Bool {
+        var first = first, second = second
+        return first.withUTF8 { a in
+            second.withUTF8 { b in
+                let common = min(a.count, b.count)
+                let order = common == 0 ? 0 : memcmp(a.baseAddress!, b.baseAddress!, common)
+                return order != 0 ? order < 0 : a.count < b.count
+            }
+        }
+    }
+
     mutating func writeQuoted(_ text: String) {
         bytes.append(UInt8(ascii: "\""))
         var text = text
         text.withUTF8 { utf8 in
             var runStart = 0
-            for (index, byte) in utf8.enumerated() where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+            // Eight bytes at a time past those that need no escape (the parser's scan: a quote, a
+            // backslash or a control character), then byte by byte from the word that holds one.
+            var index = JSONParser.firstSpecialByte(in: utf8, from: 0)
+            while index < utf8.count {
+                let byte = utf8[index]
+                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else {
+                    index += 1
+                    continue
+                }
                 bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
                 runStart = index + 1
                 bytes.append(UInt8(ascii: "\\"))
@@ -201,6 +221,7 @@ struct CanonicalWriter {
                 default:
                     bytes.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), Self.hex[Int(byte >> 4)], Self.hex[Int(byte & 0xF)]])
                 }
+                index = JSONParser.firstSpecialByte(in: utf8, from: runStart)
             }
             bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<utf8.count]))
         }

@@ -135,7 +135,7 @@ extension CanonicalWriter {
         case .object(let box):
             if box.items.isEmpty { bytes.append(contentsOf: "{}".utf8); return }
             bytes.append(UInt8(ascii: "{"))
-            for (index, key) in box.items.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
+            for (index, key) in box.items.keys.sorted(by: CanonicalWriter.precedesInUTF8).enumerated() {
                 if index > 0 { bytes.append(UInt8(ascii: ",")) }
                 newline(indent + 2)
                 writeQuoted(key)
