@@ -122,7 +122,17 @@ public struct ExtractTasks: StageKind {
             for (id, extraction) in batch { count(id, extraction) }
             try store.replaceTasks(customerSlug: slug, batch: batch)
         }
-        return StageOutput(Result(workflows: perWorkflow.count, tasks: tasks, linkages: linkages, tasksByWorkflow: perWorkflow),
+        // The counts are the store's, for every workflow whose tasks this run extracted: those whose
+        // export it stored (its change records, an interrupted attempt's included) and those this
+        // attempt extracted. A resumed stage reports what an uninterrupted one reports.
+        var extractedInRun = Set(perWorkflow.keys.compactMap { Int64($0) })
+        try store.forEachChange(customerSlug: slug, runID: context.runID) { change in
+            if change.exportSHA256After != nil, change.exportSHA256After != change.exportSHA256Before { extractedInRun.insert(change.zuoraID) }
+        }
+        let stored = try store.taskCounts(customerSlug: slug, zuoraIDs: extractedInRun)
+        return StageOutput(Result(workflows: stored.count, tasks: stored.values.reduce(0) { $0 + $1.tasks },
+                                  linkages: stored.values.reduce(0) { $0 + $1.linkages },
+                                  tasksByWorkflow: Dictionary(uniqueKeysWithValues: stored.map { (String($0.key), $0.value.tasks) })),
                            warnings: warnings)
     }
 

@@ -246,6 +246,28 @@ public final class Store: Sendable {
         }
     }
 
+    /// The tasks and linkages stored for each of these workflows, by Zuora id (200 ids a query);
+    /// a workflow without a row is left out.
+    public func taskCounts(customerSlug: String, zuoraIDs: Set<Int64>) throws -> [Int64: (tasks: Int, linkages: Int)] {
+        let ids = zuoraIDs.sorted()
+        var counts: [Int64: (tasks: Int, linkages: Int)] = [:]
+        try read { db in
+            for start in stride(from: 0, to: ids.count, by: 200) {
+                let chunk = ids[start..<min(start + 200, ids.count)]
+                try db.forEachRow("""
+                    SELECT w.zuora_id, (SELECT COUNT(*) FROM tasks t WHERE t.workflow_id = w.id) AS tasks,
+                           (SELECT COUNT(*) FROM linkages l WHERE l.workflow_id = w.id) AS linkages
+                    FROM workflows w JOIN customers c ON c.id = w.customer_id
+                    WHERE c.slug = ? AND w.zuora_id IN (\(Array(repeating: "?", count: chunk.count).joined(separator: ", ")))
+                    """, [customerSlug.sqlValue] + chunk.map(\.sqlValue)) { row in
+                    let tasks: Int64 = row["tasks"], linkages: Int64 = row["linkages"]
+                    counts[row["zuora_id"]] = (Int(tasks), Int(linkages))
+                }
+            }
+        }
+        return counts
+    }
+
     /// Every stored export's hash, all customers (for the object collector).
     public func allExportHashes() throws -> [String] {
         try read { db in try db.column(String.self, "SELECT export_sha256 FROM workflows WHERE export_sha256 IS NOT NULL") }

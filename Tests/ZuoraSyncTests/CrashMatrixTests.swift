@@ -159,7 +159,7 @@ struct CrashMatrixTests {
         let expected = try Outcome(reference)
         let startRunIDs = Set(DataDirectory(bench.start).manifests().map(\.id))
         let referenceRun = try #require(DataDirectory(reference).manifests().first { !startRunIDs.contains($0.id) }?.id)
-        let expectedSaveCounts = try saveCounts(reference, run: referenceRun)
+        let expectedCounts = try stageCounts(reference, run: referenceRun)
         var identical = 0, checked = 0
         for point in Self.points(total: total) {
             for recovery in Recovery.allCases {
@@ -183,8 +183,9 @@ struct CrashMatrixTests {
                     #expect(try committedDownloadCommits(data, run: run).filter { committedDownloads[$0.key] != nil } == committedDownloads,
                             "point \(point): a committed download was redone")
                     // The resumed run says what an uninterrupted one says: what an interrupted
-                    // save-workflows had already stored is counted, not taken as unchanged.
-                    #expect(try saveCounts(data, run: run) == expectedSaveCounts, "point \(point): the resumed run's save-workflows counts differ")
+                    // save-workflows had already stored is counted, not taken as unchanged, and
+                    // the tasks an interrupted extract-tasks had already extracted are counted.
+                    #expect(try stageCounts(data, run: run) == expectedCounts, "point \(point): the resumed run's save/extract counts differ")
                 }
                 if outcome == expected { identical += 1 }
                 checked += 1
@@ -196,12 +197,14 @@ struct CrashMatrixTests {
         FileHandle.standardError.write(Data(report.utf8))
     }
 
-    /// The counts in each customer's save-workflows commit marker of a run.
-    func saveCounts(_ data: URL, run: String) throws -> [String: [String: Int]] {
+    /// The counts in each customer's save-workflows and extract-tasks commit markers of a run.
+    func stageCounts(_ data: URL, run: String) throws -> [String: [String: Int]] {
         var result: [String: [String: Int]] = [:]
         for customer in ["initech", "hooli"] {
-            let commit = DataDirectory(data).stage(run: run, customer: customer, index: 4, stageID: "save-workflows").appendingPathComponent(StageFiles.commit)
-            result[customer] = try PipelineRunner.readCommit(at: commit)?.counts
+            for (index, stage) in [(4, "save-workflows"), (5, "extract-tasks")] {
+                let commit = DataDirectory(data).stage(run: run, customer: customer, index: index, stageID: stage).appendingPathComponent(StageFiles.commit)
+                result["\(customer) \(stage)"] = try PipelineRunner.readCommit(at: commit)?.counts
+            }
         }
         return result
     }
