@@ -62,13 +62,18 @@ public struct ObjectStore: Sendable {
     /// `flush()`); call `flush()` before recording anything that names it.
     /// The first write into a shard in this process sweeps temporary files a killed run left there.
     public func put(_ text: String, sha256: String, durable: Bool = false) throws {
+        try put(Data(text.utf8), sha256: sha256, durable: durable)
+    }
+
+    /// The same, from bytes (a list of 20,000 workflows is not copied into a string and back).
+    public func put(_ bytes: Data, sha256: String, durable: Bool = false) throws {
         guard !contains(sha256) else { return }
         let file = url(for: sha256)
         let shard = file.deletingLastPathComponent()
         if Self.sweptShards.withLock({ $0.insert(shard.path).inserted }) {
             AtomicFile.sweepTemporaryFiles(in: shard, recursive: false)
         }
-        try AtomicFile.write(Data(text.utf8), to: file, durable: durable)
+        try AtomicFile.write(bytes, to: file, durable: durable)
     }
 
     /// The object's bytes when they still hash to its name; nil when it is missing or damaged.
@@ -196,7 +201,7 @@ public struct CustomerState: Sendable, Equatable {
             list = Digest.sha256Hex(bytes)
             // On disk before the state names it: one fsync for the list alone, a flush of the file
             // system when exports were added too.
-            try objects.put(String(decoding: bytes, as: UTF8.self), sha256: list, durable: missing.isEmpty)
+            try objects.put(bytes, sha256: list, durable: missing.isEmpty)
             if !missing.isEmpty { try objects.flush() }
             if let match {
                 // Not fsynced: a cache lost in a crash is only recomputed.
