@@ -110,28 +110,12 @@ extension CanonicalWriter {
         case .value(let value): write(value, indent: indent)
         case .rendered(let rendered): bytes.append(contentsOf: rendered)
         case .array(let box):
-            if box.items.isEmpty { bytes.append(contentsOf: "[]".utf8); return }
-            bytes.append(UInt8(ascii: "["))
-            for (index, item) in box.items.enumerated() {
-                if index > 0 { bytes.append(UInt8(ascii: ",")) }
-                newline(indent + 2)
-                try write(item, indent: indent + 2)
-                try drainIfFull()
-            }
-            newline(indent)
-            bytes.append(UInt8(ascii: "]"))
+            try writeArray(count: box.items.count, indent: indent) { box.items[$0] }
         case .lazyArray(let array):
-            if array.items.isEmpty { bytes.append(contentsOf: "[]".utf8); return }
-            bytes.append(UInt8(ascii: "["))
-            for (index, item) in array.items.enumerated() {
-                if index > 0 { bytes.append(UInt8(ascii: ",")) }
-                newline(indent + 2)
-                let node = try JSONValueEncoder.box(item, codingPath: array.codingPath + [IndexKey(index)], depth: array.depth + 1, pretty: pretty)
-                try write(node, indent: indent + 2)
-                try drainIfFull()
+            let pretty = pretty
+            try writeArray(count: array.items.count, indent: indent) { index in
+                try JSONValueEncoder.box(array.items[index], codingPath: array.codingPath + [IndexKey(index)], depth: array.depth + 1, pretty: pretty)
             }
-            newline(indent)
-            bytes.append(UInt8(ascii: "]"))
         case .object(let box):
             if box.items.isEmpty { bytes.append(contentsOf: "{}".utf8); return }
             bytes.append(UInt8(ascii: "{"))
@@ -147,6 +131,20 @@ extension CanonicalWriter {
             newline(indent)
             bytes.append(UInt8(ascii: "}"))
         }
+    }
+
+    /// An array of `count` items, each made by `item` just before it is written.
+    private mutating func writeArray(count: Int, indent: Int, item: (Int) throws -> EncodingNode) throws {
+        if count == 0 { bytes.append(contentsOf: "[]".utf8); return }
+        bytes.append(UInt8(ascii: "["))
+        for index in 0..<count {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            newline(indent + 2)
+            try write(item(index), indent: indent + 2)
+            try drainIfFull()
+        }
+        newline(indent)
+        bytes.append(UInt8(ascii: "]"))
     }
 
     private mutating func drainIfFull() throws {
