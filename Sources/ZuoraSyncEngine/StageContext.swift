@@ -99,11 +99,11 @@ public final class StageResultCache: @unchecked Sendable {
     // @unchecked: `values`, `sharedObjects` and `streams` are only touched under `lock`.
     private let lock = NSLock()
     private var values: [String: any Sendable] = [:]
+    /// Objects the stages share while they run, one per type (`StageContext.shared`).
+    private var sharedObjects: [ObjectIdentifier: any Sendable] = [:]
     private var streams: [String: (stream: AsyncThrowingStream<any Sendable, any Error>?, continuation: AsyncThrowingStream<any Sendable, any Error>.Continuation)] = [:]
 
     public init() {}
-
-    private var sharedObjects: [ObjectIdentifier: any Sendable] = [:]
 
     func value<T>(for name: String) -> T? { lock.withLock { values[name] as? T } }
 

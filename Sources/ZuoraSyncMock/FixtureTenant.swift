@@ -75,7 +75,10 @@ public struct FixtureTenant: Sendable {
                 while done < span.count {
                     let count = pread(descriptor, buffer.baseAddress! + done, span.count - done, off_t(span.lowerBound + done))
                     if count < 0, errno == EINTR { continue }
-                    guard count > 0 else { throw FileError(path: path, message: "ended or could not be read at byte \(span.lowerBound + done)") }
+                    guard count > 0 else {
+                        let why = count < 0 ? String(cString: strerror(errno)) : "the file is shorter than when it was listed"
+                        throw FileError(path: path, message: "cannot be read at byte \(span.lowerBound + done) (\(why))")
+                    }
                     done += count
                 }
             }

@@ -109,6 +109,7 @@ public struct DownloadExports: StageKind {
                         while let workflow = await queue.next() {
                             try Task.checkCancellation()
                             let outcome = try await download(workflow, client: client, into: context.directory, objects: objects,
+                                                             storedSHA256: stored[workflow.id]?.exportSHA256,
                                                              handOff: context.shared(ExtractionHandOff.self))
                             if case .downloaded(let item) = outcome {
                                 context.publish([Streamed(listed: workflow, downloaded: item)], from: Self.self)
@@ -177,16 +178,21 @@ public struct DownloadExports: StageKind {
         return context.runStartedAt.timeIntervalSince(last) >= Double(settings.fullEveryHours) * 3600
     }
 
-    /// `handOff`: where extract-tasks, when it runs alongside, takes the tasks of the parsed export.
+    /// `handOff`: where extract-tasks, when it runs alongside, takes the tasks of the parsed export;
+    /// not given those of the export already stored (`storedSHA256`), which it does not extract.
     /// `objects`: where an export stored before is found; this run's copy of it is then a link.
     private func download(_ workflow: ListedWorkflow, client: ZuoraClient, into stageDirectory: URL, objects: ObjectStore,
-                          handOff: ExtractionHandOff?) async throws -> Outcome {
+                          storedSHA256: String?, handOff: ExtractionHandOff?) async throws -> Outcome {
+        func handOver(_ document: JSONValue, sha256: String, bytes: Int) {
+            guard let handOff, sha256 != storedSHA256 else { return }
+            handOff.put(TaskExtractor.extract(from: document), id: workflow.id, sha256: sha256, bytes: bytes)
+        }
         let file = Self.exportFile(workflow.id, in: stageDirectory)
         // From an interrupted attempt: reused only if it is a whole, valid export.
         let existing = try? Data(contentsOf: file)
         if let existing, let document = try? JSONValue.parse(existing), TaskExtractor.problem(with: document) == nil {
             let sha256 = Digest.sha256Hex(existing)
-            handOff?.put(TaskExtractor.extract(from: document), id: workflow.id, sha256: sha256, bytes: existing.count)
+            handOver(document, sha256: sha256, bytes: existing.count)
             return .downloaded(.init(id: workflow.id, sha256: sha256, bytes: existing.count))
         }
         let response: Data
@@ -206,16 +212,17 @@ public struct DownloadExports: StageKind {
         let sha256 = Digest.sha256Hex(canonical)
         // An export stored before (a full pass downloads every export, and most are unchanged):
         // this run's copy is a link to the object, not one more copy of the bytes.
-        let linked = try objects.linkCopy(of: canonical, sha256: sha256, at: file, replacing: existing != nil)
-        if !linked, existing == nil {
-            // Written straight under its name when new: an export cut short by a crash is invalid
-            // JSON, which the check above turns into a new download (a temporary name and a rename
-            // per export cost 5 % of a full sync).
-            try AtomicFile.writeNew(canonical, to: file)
-        } else if !linked {
-            try AtomicFile.write(canonical, to: file, durable: false)
+        if try !objects.linkCopy(of: canonical, sha256: sha256, at: file, replacing: existing != nil) {
+            if existing == nil {
+                // Written straight under its name when new: an export cut short by a crash is
+                // invalid JSON, which the check above turns into a new download (a temporary name
+                // and a rename per export cost 5 % of a full sync).
+                try AtomicFile.writeNew(canonical, to: file)
+            } else {
+                try AtomicFile.write(canonical, to: file, durable: false)
+            }
         }
-        handOff?.put(TaskExtractor.extract(from: document), id: workflow.id, sha256: sha256, bytes: canonical.count)
+        handOver(document, sha256: sha256, bytes: canonical.count)
         return .downloaded(.init(id: workflow.id, sha256: sha256, bytes: canonical.count))
     }
 }

@@ -93,6 +93,11 @@ public struct ExtractTasks: StageKind {
                 for (id, extraction) in batch { count(id, extraction) }
                 try store.replaceTasks(customerSlug: slug, batch: batch)
             }
+            if let handOff {
+                let usage = handOff.usage
+                context.logger.debug("tasks handed over by download-exports: \(usage.taken) exports; read back from the store: \(perWorkflow.count - usage.taken)")
+                handOff.removeAll()
+            }
         }
         if context.options.dryRun {
             // Nothing was stored: count what the exports of this run would give.

@@ -19,14 +19,20 @@ public final class ExtractionHandOff: Sendable {
     private struct Entry {
         var extraction: TaskExtraction
         var bytes: Int
+        /// When it was kept: a key kept again is a new entry, and its old place in `order` no
+        /// longer drops it.
+        var sequence: Int
     }
 
     private struct State {
         var entries: [Key: Entry] = [:]
-        /// Keys in the order they came; a key taken since is skipped when the oldest are dropped.
-        var order: [Key] = []
+        /// Keys in the order they came, with their entry's sequence; a place whose entry was taken
+        /// or kept again since is skipped when the oldest are dropped.
+        var order: [(key: Key, sequence: Int)] = []
         var head = 0
+        var sequence = 0
         var bytes = 0
+        var taken = 0
         var dropped = 0
     }
 
@@ -44,21 +50,25 @@ public final class ExtractionHandOff: Sendable {
     func put(_ extraction: TaskExtraction, id: Int64, sha256: String, bytes: Int) {
         state.withLock { state in
             let key = Key(id: id, sha256: sha256)
-            if let previous = state.entries.updateValue(Entry(extraction: extraction, bytes: bytes), forKey: key) {
+            state.sequence += 1
+            if let previous = state.entries.updateValue(Entry(extraction: extraction, bytes: bytes, sequence: state.sequence), forKey: key) {
                 state.bytes -= previous.bytes
-            } else {
-                state.order.append(key)
             }
+            state.order.append((key, state.sequence))
             state.bytes += bytes
             while state.bytes > byteLimit, state.head < state.order.count {
                 let oldest = state.order[state.head]
                 state.head += 1
-                if let entry = state.entries.removeValue(forKey: oldest) {
+                if state.entries[oldest.key]?.sequence == oldest.sequence, let entry = state.entries.removeValue(forKey: oldest.key) {
                     state.bytes -= entry.bytes
                     state.dropped += 1
                 }
             }
-            if state.head > 1024, state.head * 2 > state.order.count {
+            // Places of entries taken since are forgotten too: `order` stays about as long as `entries`.
+            if state.order.count - state.head > 2 * state.entries.count + 1024 {
+                state.order = state.order[state.head...].filter { place in state.entries[place.key]?.sequence == place.sequence }
+                state.head = 0
+            } else if state.head > 1024, state.head * 2 > state.order.count {
                 state.order.removeFirst(state.head)
                 state.head = 0
             }
@@ -70,12 +80,24 @@ public final class ExtractionHandOff: Sendable {
         state.withLock { state in
             guard let entry = state.entries.removeValue(forKey: Key(id: id, sha256: sha256)) else { return nil }
             state.bytes -= entry.bytes
+            state.taken += 1
             return entry.extraction
         }
     }
 
-    /// Extractions held now, their exports' bytes, and how many were dropped to stay in bounds.
-    var usage: (count: Int, bytes: Int, dropped: Int) {
-        state.withLock { ($0.entries.count, $0.bytes, $0.dropped) }
+    /// Lets go of everything still kept (extract-tasks takes nothing more once its stream ended).
+    func removeAll() {
+        state.withLock { state in
+            state.entries = [:]
+            state.order = []
+            state.head = 0
+            state.bytes = 0
+        }
+    }
+
+    /// Extractions held now, their exports' bytes, how many were taken, how many were dropped to
+    /// stay in bounds, and the places kept in order (for tests).
+    var usage: (count: Int, bytes: Int, taken: Int, dropped: Int, places: Int) {
+        state.withLock { ($0.entries.count, $0.bytes, $0.taken, $0.dropped, $0.order.count - $0.head) }
     }
 }

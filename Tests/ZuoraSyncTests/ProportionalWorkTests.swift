@@ -75,7 +75,7 @@ struct ProportionalWorkTests {
         let objects = ObjectStore(dataDirectory: workspace.data.root)
         let stored = try workspace.store.indexEntries(customerSlug: "initech").compactMap { entry in entry.exportSHA256.map { (entry.id, $0) } }
         #expect(stored.count >= 3)
-        // One object damaged on disk (its first run's copy with it: they are one file).
+        // One object damaged on disk (its first run's copy with it: they are one file; that copy stays so).
         let (damagedID, damagedSHA) = stored[0]
         let handle = try FileHandle(forWritingTo: objects.url(for: damagedSHA))
         try handle.write(contentsOf: Data("X".utf8))
@@ -93,10 +93,11 @@ struct ProportionalWorkTests {
             let copy = DownloadExports.exportFile(id, in: exports)
             #expect(try inode(copy) == inode(objects.url(for: sha256)), "workflow \(id): the run's copy is its object")
         }
-        // The damaged object is not linked: the run's copy holds the export as downloaded.
+        // The damaged object is replaced by the verified download, and the run's copy links to that.
         let copy = DownloadExports.exportFile(damagedID, in: exports)
-        #expect(try inode(copy) != inode(objects.url(for: damagedSHA)))
+        #expect(try inode(copy) == inode(objects.url(for: damagedSHA)))
         #expect(try Digest.sha256Hex(Data(contentsOf: copy)) == damagedSHA)
+        #expect(objects.intactBytes(damagedSHA) != nil)
         let result = try StageResultFile.read(DownloadExports.Result.self, formatVersion: DownloadExports.resultFormatVersion, in: exports)
         #expect(result.isFullPass && result.downloaded.count == stored.count)
     }
@@ -252,6 +253,18 @@ struct ProportionalWorkTests {
         var nested: [[Inner]]
         var wrapped: Wrapper
         var deep: [String: [String: Inner]]
+        var wrappedList: ListWrapper
+    }
+
+    /// Encodes a list through a single-value container, below the top of the file.
+    struct ListWrapper: Codable, Equatable {
+        var items: [Sample.Inner]
+        init(items: [Sample.Inner]) { self.items = items }
+        init(from decoder: any Decoder) throws { items = try decoder.singleValueContainer().decode([Sample.Inner].self) }
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            try container.encode(items)
+        }
     }
 
     /// Encodes a struct through a single-value container (a value at its parent's place).
@@ -271,7 +284,8 @@ struct ProportionalWorkTests {
                                any: .object(["x": .array([.null, .double(1.25)])]),
                                nested: [[], [.init(values: [7], flag: false)], [.init(values: [8, 9], flag: nil), .init(values: [], flag: true)]],
                                wrapped: Wrapper(inner: .init(values: [3], flag: true)),
-                               deep: ["z": ["k": .init(values: [1], flag: nil)], "a": [:]])
+                               deep: ["z": ["k": .init(values: [1], flag: nil)], "a": [:]],
+                               wrappedList: ListWrapper(items: [.init(values: [4, 5], flag: true), .init(values: [], flag: nil)]))
 
     @Test func theProjectsCoderWritesWhatFoundationsEncoderWroteAndReadsItBack() throws {
         let encoder = JSONEncoder()
@@ -409,12 +423,33 @@ struct StreamedWorkTests {
         handOff.put(extraction("third"), id: 3, sha256: "dd", bytes: 30)   // 120 bytes: the oldest goes
         #expect(handOff.take(id: 1, sha256: "aa") == nil)
         #expect(handOff.take(id: 3, sha256: "dd")?.warnings == ["third"])
-        #expect(handOff.usage.count == 1 && handOff.usage.bytes == 30 && handOff.usage.dropped == 1)
+        #expect(handOff.usage.count == 1 && handOff.usage.bytes == 30 && handOff.usage.dropped == 1 && handOff.usage.taken == 2)
         // Kept again under the same key: counted once.
         handOff.put(extraction("second again"), id: 2, sha256: "cc", bytes: 30)
         #expect(handOff.usage.count == 1 && handOff.usage.bytes == 30)
         #expect(handOff.take(id: 2, sha256: "cc")?.warnings == ["second again"])
         #expect(handOff.usage.count == 0 && handOff.usage.bytes == 0)
+
+        // A key kept again is as new as its latest keeping: its first place drops nothing.
+        handOff.put(extraction("A"), id: 10, sha256: "a", bytes: 40)
+        handOff.put(extraction("B"), id: 11, sha256: "b", bytes: 40)
+        handOff.put(extraction("A again"), id: 10, sha256: "a", bytes: 40)   // 80 bytes
+        handOff.put(extraction("C"), id: 12, sha256: "c", bytes: 30)         // 110: B, the oldest, goes
+        #expect(handOff.take(id: 11, sha256: "b") == nil)
+        #expect(handOff.take(id: 10, sha256: "a")?.warnings == ["A again"])
+        #expect(handOff.take(id: 12, sha256: "c")?.warnings == ["C"])
+        #expect(handOff.usage.count == 0 && handOff.usage.bytes == 0)
+
+        // Taken as fast as kept, nothing is dropped, and the order of what was kept stays short.
+        let large = ExtractionHandOff(byteLimit: 1 << 30)
+        for id in Int64(1)...5000 {
+            large.put(extraction("w"), id: id, sha256: "s", bytes: 10)
+            _ = large.take(id: id, sha256: "s")
+        }
+        #expect(large.usage.places <= 2048 && large.usage.taken == 5000 && large.usage.dropped == 0)
+        large.put(extraction("kept"), id: 1, sha256: "s", bytes: 10)
+        large.removeAll()
+        #expect(large.usage.count == 0 && large.usage.bytes == 0 && large.take(id: 1, sha256: "s") == nil)
     }
 
     @Test func stagesOfOneCustomerRunShareOneObjectOfEachType() throws {
@@ -435,6 +470,45 @@ struct StreamedWorkTests {
                                     options: RunOptions(), directory: workspace.data.root, services: services, earlierStages: [:],
                                     cache: StageResultCache())
         #expect(otherRun.shared(ExtractionHandOff.self) == nil, "another customer run has its own")
+    }
+
+    /// The messages a logger was given.
+    final class CapturedLog: @unchecked Sendable {
+        // @unchecked: `lines` is only touched under `lock`.
+        private let lock = NSLock()
+        private var lines: [String] = []
+        func append(_ line: String) { lock.withLock { lines.append(line) } }
+        var messages: [String] { lock.withLock { lines } }
+    }
+
+    struct CapturingLogHandler: LogHandler {
+        let log: CapturedLog
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .debug
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+        func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
+            log.append(message.description)
+        }
+    }
+
+    /// extract-tasks takes the tasks download-exports parsed instead of reading the exports back:
+    /// what it says in the log at debug level.
+    @Test func extractTasksTakesTheTasksDownloadExportsHandsOver() async throws {
+        let workspace = try TestWorkspace()
+        try FixtureGenerator.writeBulk(to: workspace.fixtures, name: "bulk", workflows: 450)
+        let log = CapturedLog()
+        var logger = Logger(label: "test") { _ in CapturingLogHandler(log: log) }
+        logger.logLevel = .debug
+        let clock = ManualClock()
+        let run = try await workspace.runner(transport: FixtureTransport(mock: workspace.mock(clock: clock)), clock: clock, logger: logger)
+            .start(pipeline: try workspace.pipeline(), pipelinePath: "pipelines/sync-workflows.yaml", customers: [Self.bulk], options: RunOptions())
+        #expect(run.status == .succeeded)
+        let line = try #require(log.messages.first { $0.hasPrefix("tasks handed over by download-exports: ") })
+        let numbers = line.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+        #expect(numbers.count == 2 && numbers[0] > 0 && numbers[0] + numbers[1] == 450, "\(line)")
     }
 
     /// A task in one line: its ids, name and type, and a hash of its longer fields.

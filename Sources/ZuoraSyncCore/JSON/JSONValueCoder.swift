@@ -55,7 +55,10 @@ public enum JSONValueEncoder {
         case let number as Float: return .value(wholeOrDouble(Double(number)))
         case let number as any BinaryInteger: return .value(Int64(exactly: number).map(JSONValue.int) ?? .double(Double(number)))
         case let array as [any Encodable] where depth <= 1:
-            return .lazyArray(LazyArray(items: array, depth: depth, codingPath: codingPath()))
+            // Its depth in the file is its coding path's length: a single-value container boxes
+            // its value at depth 0 wherever it is.
+            let path = codingPath()
+            return .lazyArray(LazyArray(items: array, depth: path.count, codingPath: path))
         default:
             let encoder = ValueEncoder(codingPath: codingPath(), pretty: pretty)
             try value.encode(to: encoder)

@@ -43,13 +43,18 @@ public struct ObjectStore: Sendable {
         return true
     }
 
-    /// Puts a run's copy of an export at `url` as a hard link to its object when the object holds
-    /// exactly `bytes` (an export downloaded again unchanged, as on a daily full pass): the copy then
-    /// takes no space and no inode of its own. False when the object is missing or differs, or no
-    /// link can be made (too many links, say): the caller writes the file. `replacing`: a file is
-    /// at `url` already (an unusable one an interrupted attempt left) and is replaced atomically.
+    /// Puts a run's copy of an export at `url` as a hard link to its object when the object is there
+    /// (an export downloaded again unchanged, as on a daily full pass): the copy then takes no space
+    /// and no inode of its own. `bytes` hash to `sha256` (the caller hashed them), so an object that
+    /// holds other bytes is damaged: it is replaced by them first (atomically; run copies linked to
+    /// the damaged file keep it). False when the object is missing, or no link can be made (too many
+    /// links, say): the caller writes the file. `replacing`: a file is at `url` already (an unusable
+    /// one an interrupted attempt left) and is replaced atomically.
     public func linkCopy(of bytes: Data, sha256: String, at url: URL, replacing: Bool) throws -> Bool {
-        guard contains(sha256), let stored = try? Data(contentsOf: self.url(for: sha256)), stored == bytes else { return false }
+        guard contains(sha256) else { return false }
+        if (try? Data(contentsOf: self.url(for: sha256))) != bytes {
+            try AtomicFile.write(bytes, to: self.url(for: sha256), durable: false)
+        }
         if replacing { return (try? AtomicFile.placeLink(to: path(for: sha256), at: url, durable: false)) ?? false }
         guard try AtomicFile.inCheckedDirectory(url.deletingLastPathComponent(), { Foundation.link(path(for: sha256), url.path) }) == 0 else {
             return false

@@ -144,10 +144,10 @@ public struct SnapshotWriter: Sendable {
     /// unchanged incremental run does no work per workflow here. A snapshot edited by hand is then
     /// restored by the next run that changes the customer, or by the next full pass, whose refresh
     /// checks every file.
-    @discardableResult
     ///
     /// `placed`: files `placeStored` wrote since the last refresh; those still current are not
     /// written again (nor counted as written).
+    @discardableResult
     public func refresh(customerSlug: String, store: Store, trustingAnUnchangedStore: Bool = false,
                         placed: [Int64: PlacedFile] = [:]) throws -> (written: Int, removed: Int) {
         let match = try store.listingMatch(customerSlug: customerSlug)

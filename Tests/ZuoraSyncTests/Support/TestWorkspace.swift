@@ -49,9 +49,9 @@ final class TestWorkspace {
         }
     }
 
-    func runner(transport: any HTTPTransport, clock: any WallClock = ManualClock(), runID: String? = nil) -> PipelineRunner {
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
+    func runner(transport: any HTTPTransport, clock: any WallClock = ManualClock(), runID: String? = nil, logger given: Logger? = nil) -> PipelineRunner {
+        var logger = given ?? Logger(label: "test")
+        if given == nil { logger.logLevel = .critical }
         let fixed = runID
         return PipelineRunner(dataDirectory: data, registry: BuiltInStages.registry, transport: transport, clock: clock, logger: logger, environment: [:],
                               makeRunID: { [data] date in
