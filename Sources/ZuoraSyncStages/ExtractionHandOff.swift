@@ -2,8 +2,8 @@ import Synchronization
 import ZuoraSyncStore
 
 /// Tasks that download-exports extracted from an export it had just parsed, kept for extract-tasks,
-/// which would otherwise read the export back from the store and parse it a second time (a fifth
-/// of a full sync's CPU).
+/// which would otherwise read the export back from the store and parse it a second time (a tenth
+/// of a full sync's CPU samples).
 ///
 /// Keyed by workflow and export hash, so extract-tasks only takes the extraction of the very export
 /// that was stored. Bounded by the exports' bytes: past `byteLimit`, the oldest are dropped, and
