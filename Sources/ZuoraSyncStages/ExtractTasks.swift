@@ -51,14 +51,12 @@ public struct ExtractTasks: StageKind {
     public init() {}
 
     public func run(_ context: StageContext, settings: NoSettings) async throws -> StageOutput<Result> {
-        var tasks = 0, linkages = 0
         var warnings: [String] = []
-        var perWorkflow: [String: Int] = [:]
-        func count(_ id: Int64, _ extraction: TaskExtraction) {
+        // The workflows this attempt extracted (the counts come from the store, below).
+        var extractedHere = Set<Int64>()
+        func note(_ id: Int64, _ extraction: TaskExtraction) {
             warnings += extraction.warnings.map { "workflow \(id): \($0)" }
-            tasks += extraction.tasks.count
-            linkages += extraction.linkages.count
-            perWorkflow[String(id)] = extraction.tasks.count
+            extractedHere.insert(id)
         }
         let store = context.services.store
         let slug = context.customer.id
@@ -90,21 +88,27 @@ public struct ExtractTasks: StageKind {
                 }
                 if !fromStore.isEmpty { batch += try extracted(fromStore) }
                 batch.sort { $0.zuoraID < $1.zuoraID }
-                for (id, extraction) in batch { count(id, extraction) }
+                for (id, extraction) in batch { note(id, extraction) }
                 try store.replaceTasks(customerSlug: slug, batch: batch)
             }
             if let handOff {
                 let usage = handOff.usage
-                context.logger.debug("tasks handed over by download-exports: \(usage.taken) exports; read back from the store: \(perWorkflow.count - usage.taken)")
+                context.logger.debug("tasks handed over by download-exports: \(usage.taken) exports; read back from the store: \(extractedHere.count - usage.taken)")
                 handOff.removeAll()
             }
         }
         if context.options.dryRun {
             // Nothing was stored: count what the exports of this run would give.
             let downloads = try context.directory(of: DownloadExports.self)
+            var tasks = 0, linkages = 0
+            var perWorkflow: [String: Int] = [:]
             for id in try context.result(of: DownloadExports.self).downloaded.map(\.id).sorted() {
                 try Task.checkCancellation()
-                count(id, TaskExtractor.extract(from: try JSONValue.parse(Data(contentsOf: DownloadExports.exportFile(id, in: downloads)))))
+                let extraction = TaskExtractor.extract(from: try JSONValue.parse(Data(contentsOf: DownloadExports.exportFile(id, in: downloads))))
+                note(id, extraction)
+                tasks += extraction.tasks.count
+                linkages += extraction.linkages.count
+                perWorkflow[String(id)] = extraction.tasks.count
             }
             return StageOutput(Result(workflows: perWorkflow.count, tasks: tasks, linkages: linkages, tasksByWorkflow: perWorkflow),
                                warnings: warnings, status: .dryRun)
@@ -124,13 +128,13 @@ public struct ExtractTasks: StageKind {
             let batch = try await withTaskCancellationHandler { try await pending.value } onCancel: { pending.cancel() }
             try Task.checkCancellation()
             next = index + 1 < batches.count ? Task { [slice = batches[index + 1]] in try extracted(slice) } : nil
-            for (id, extraction) in batch { count(id, extraction) }
+            for (id, extraction) in batch { note(id, extraction) }
             try store.replaceTasks(customerSlug: slug, batch: batch)
         }
         // The counts are the store's, for every workflow whose tasks this run extracted: those whose
         // export it stored (its change records, an interrupted attempt's included) and those this
         // attempt extracted. A resumed stage reports what an uninterrupted one reports.
-        var extractedInRun = Set(perWorkflow.keys.compactMap { Int64($0) })
+        var extractedInRun = extractedHere
         try store.forEachChange(customerSlug: slug, runID: context.runID) { change in
             if change.exportSHA256After != nil, change.exportSHA256After != change.exportSHA256Before { extractedInRun.insert(change.zuoraID) }
         }

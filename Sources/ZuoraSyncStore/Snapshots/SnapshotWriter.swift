@@ -104,11 +104,16 @@ public struct SnapshotWriter: Sendable {
         return FileStamp(size: Int64(info.st_size), modifiedNanoseconds: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec))
     }
 
-    /// Writes the workflow's snapshot file atomically (people read snapshots at any time).
-    private func place(_ bytes: Data, customerSlug: String, zuoraID: Int64, stats: inout Stats) throws {
+    /// Writes the workflow's snapshot file atomically (people read snapshots at any time); returns
+    /// its stamp as written.
+    private func place(_ bytes: Data, customerSlug: String, zuoraID: Int64) throws -> FileStamp? {
         let file = workflowFile(customerSlug, zuoraID: zuoraID)
         try AtomicFile.write(bytes, to: file, durable: false)
-        stats.files[SafeIdentifier.workflowFileName(zuoraID)] = Self.stamp(file)
+        return Self.stamp(file)
+    }
+
+    private func place(_ bytes: Data, customerSlug: String, zuoraID: Int64, stats: inout Stats) throws {
+        stats.files[SafeIdentifier.workflowFileName(zuoraID)] = try place(bytes, customerSlug: customerSlug, zuoraID: zuoraID)
     }
 
     /// A snapshot file written as its export was stored (`placeStored`), before the refresh that
@@ -127,9 +132,9 @@ public struct SnapshotWriter: Sendable {
         var placed: [Int64: PlacedFile] = [:]
         for export in exports {
             guard let bytes = try? Data(contentsOf: export.source), Digest.sha256Hex(bytes) == export.sha256 else { continue }
-            let file = workflowFile(customerSlug, zuoraID: export.zuoraID)
-            try AtomicFile.write(bytes, to: file, durable: false)
-            if let stamp = Self.stamp(file) { placed[export.zuoraID] = PlacedFile(sha256: export.sha256, stamp: stamp) }
+            if let stamp = try place(bytes, customerSlug: customerSlug, zuoraID: export.zuoraID) {
+                placed[export.zuoraID] = PlacedFile(sha256: export.sha256, stamp: stamp)
+            }
         }
         return placed
     }
