@@ -115,6 +115,27 @@ struct SupportTests {
         #expect(keys.sorted(by: CanonicalWriter.precedesInUTF8) == keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) })
     }
 
+    /// Strings with escapes all along (a script's `\n` every line): the ordinary bytes between two
+    /// escapes are copied in runs, and the text is what Foundation's parser reads, for every gap
+    /// between escapes and every kind of escape; a raw control character after an escape is refused.
+    @Test func stringsWithManyEscapesParseLikeFoundation() throws {
+        let escapes = [#"\n"#, #"\""#, #"\\"#, #"\/"#, #"\t"#, #"\u00e9"#, #"\ud83d\ude00"#, #"\u0000"#, #"\b\f\r"#]
+        for gap in 0..<20 {
+            for (offset, escape) in escapes.enumerated() {
+                var literal = ""
+                for line in 0..<12 {
+                    literal += String(repeating: "ab€ ", count: gap / 4 + line % 3) + String("xyzé".prefix(gap % 4))
+                    literal += escapes[(offset + line) % escapes.count] + escape
+                }
+                let document = Data(#"["\#(literal)tail"]"#.utf8)
+                let foundation = try JSONSerialization.jsonObject(with: document) as? [String]
+                #expect(try JSONValue.parse(document) == .array([.string(try #require(foundation?.first))]), "gap \(gap), \(escape)")
+            }
+        }
+        #expect(throws: JSONValue.ParseError.self) { try JSONValue.parse(Data("[\"a\\nbcdefghijklmnop\u{1}q\"]".utf8)) }
+        #expect(throws: JSONValue.ParseError.self) { try JSONValue.parse(Data("[\"a\\nbcdefghijklmnopq".utf8)) }
+    }
+
     @Test func invalidJSONSaysWhy() {
         #expect(throws: JSONValue.ParseError.self) { try JSONValue.parse(Data("{\"a\": ".utf8)) }
     }

@@ -156,8 +156,16 @@ struct JSONParser {
             if byte < 0x20 { throw error("control character inside a string") }
             index += 1
         }
+        // With escapes (a script's "\n" every line): the ordinary bytes between two escapes are
+        // found eight at a time too, and copied at once.
         var buffer = [UInt8](UnsafeBufferPointer(rebasing: bytes[start..<index]))
         while index < bytes.count {
+            let run = Self.firstSpecialByte(in: bytes, from: index)
+            if run > index {
+                buffer.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[index..<run]))
+                index = run
+                guard index < bytes.count else { break }
+            }
             let byte = bytes[index]
             switch byte {
             case UInt8(ascii: "\""):
