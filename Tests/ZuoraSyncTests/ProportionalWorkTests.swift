@@ -313,6 +313,18 @@ struct ProportionalWorkTests {
         #expect(try CanonicalJSON.decode(Sample.self, from: ours) == expected)
     }
 
+    /// A nested value is kept as its bytes until the file is written, at about its size: a map of
+    /// 20,000 small values (a snapshot tree's file stamps) must not hold a spare buffer each.
+    @Test func nestedValuesAreKeptAtAboutTheirSize() throws {
+        for value in [Sample.Inner(values: [1], flag: nil), Sample.Inner(values: [1, 2, 3, 4, 5, 6, 7, 8], flag: true),
+                      Sample.Inner(values: Array(0..<200), flag: true)] {
+            guard case .rendered(let bytes) = try JSONValueEncoder.box(value, codingPath: [], depth: 2, pretty: true) else {
+                Issue.record("a nested value is rendered"); continue
+            }
+            #expect(bytes.capacity <= bytes.count + bytes.count / 8 + 32, "\(bytes.count) bytes kept in \(bytes.capacity)")
+        }
+    }
+
     /// A large file is written in pieces as it is encoded: the file holds exactly the bytes of
     /// `encode`, whichever size the pieces and the memory limit are, and an unchanged file is left
     /// alone (no write, no temporary file left behind).
