@@ -3,19 +3,23 @@ import Foundation
 /// Items a streaming stage receives from the stage before it, taken in batches of at least `min`
 /// while more are coming (each batch costs a transaction: batches of whatever had arrived, often
 /// one item, cost a full sync 45 % more CPU) and at most `max`: a stage that falls behind takes
-/// many at once. `next` waits while fewer are there; the rest comes once the producer finished;
-/// nil once finished and drained.
+/// many at once. `next` waits while fewer are there, but not past `maxWait` after the oldest
+/// waiting item arrived: over a slow network, items trickle in, and without that deadline the last
+/// `min` of them would all be stored after the last download, on the run's critical path. The rest
+/// comes once the producer finished; nil once finished and drained.
 actor BatchQueue<Item: Sendable> {
     private var items: [Item] = []
+    /// When the oldest item in `items` arrived.
+    private var oldestArrival: ContinuousClock.Instant?
     private var waiting: CheckedContinuation<Void, Never>?
     private var isFinished = false
     private var failure: (any Error)?
 
     func push(_ new: [Item]) {
         guard !isFinished, !new.isEmpty else { return }
+        if items.isEmpty { oldestArrival = .now }
         items += new
-        waiting?.resume()
-        waiting = nil
+        wake()
     }
 
     /// No more items; `error` is thrown by `next` once what came before it was taken.
@@ -23,13 +27,29 @@ actor BatchQueue<Item: Sendable> {
         guard !isFinished else { return }
         isFinished = true
         failure = error
+        wake()
+    }
+
+    private func wake() {
         waiting?.resume()
         waiting = nil
     }
 
-    func next(min: Int, max: Int) async throws -> [Item]? {
+    func next(min: Int, max: Int, maxWait: Duration? = nil) async throws -> [Item]? {
         while items.count < min && !isFinished {
+            guard let maxWait, let oldestArrival else {
+                await withCheckedContinuation { waiting = $0 }
+                continue
+            }
+            let deadline = oldestArrival + maxWait
+            if ContinuousClock.now >= deadline { break }
+            // Woken by an item, the end, or the deadline (a late timer only makes the loop look again).
+            let timer = Task {
+                guard (try? await Task.sleep(until: deadline, clock: .continuous)) != nil else { return }
+                self.wake()
+            }
             await withCheckedContinuation { waiting = $0 }
+            timer.cancel()
         }
         if items.isEmpty {
             if let failure { throw failure }
@@ -37,14 +57,17 @@ actor BatchQueue<Item: Sendable> {
         }
         let batch = Array(items.prefix(max))
         items.removeFirst(batch.count)
+        // What is left (more than `max` came) keeps the arrival of the oldest: no later deadline.
+        if items.isEmpty { oldestArrival = nil }
         return batch
     }
 }
 
 extension AsyncSequence where Self: Sendable {
-    /// The parts of this sequence joined into batches of `min` to `max` items (fewer only for the
-    /// last): the reader takes what came while it was busy with the previous batch.
-    func batched<Item: Sendable>(min: Int, max: Int) -> AsyncThrowingStream<[Item], any Error> where Element == [Item] {
+    /// The parts of this sequence joined into batches of `min` to `max` items (fewer for the last,
+    /// and for those whose oldest item waited `maxWait`): the reader takes what came while it was
+    /// busy with the previous batch.
+    func batched<Item: Sendable>(min: Int, max: Int, maxWait: Duration? = nil) -> AsyncThrowingStream<[Item], any Error> where Element == [Item] {
         let queue = BatchQueue<Item>()
         let reader = Task {
             do {
@@ -56,7 +79,7 @@ extension AsyncSequence where Self: Sendable {
         }
         return AsyncThrowingStream {
             do {
-                return try await withTaskCancellationHandler { try await queue.next(min: min, max: max) } onCancel: { reader.cancel() }
+                return try await withTaskCancellationHandler { try await queue.next(min: min, max: max, maxWait: maxWait) } onCancel: { reader.cancel() }
             } catch {
                 reader.cancel()
                 throw error

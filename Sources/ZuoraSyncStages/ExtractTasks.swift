@@ -68,12 +68,12 @@ public struct ExtractTasks: StageKind {
             }
         }
         // Beside save-workflows: what it stored, as it comes (at least 100 workflows a batch while
-        // more are coming, at most 400). download-exports parsed these exports already and hands
+        // more are coming, unless the oldest has waited 50 ms; at most 400). download-exports parsed these exports already and hands
         // over their tasks; those it dropped (or never had) are read from the store.
         // A dry run stored nothing: it starts once save-workflows is committed.
         if let stored = context.partials(of: SaveWorkflows.self) {
             let handOff = context.options.dryRun ? nil : context.shared(ExtractionHandOff.self) { ExtractionHandOff() }
-            for try await exports in stored.batched(min: 100, max: 400) where !context.options.dryRun {
+            for try await exports in stored.batched(min: 100, max: 400, maxWait: .milliseconds(50)) where !context.options.dryRun {
                 try Task.checkCancellation()
                 // The latest export of each workflow (one stored twice in a batch counts once).
                 let latest = Dictionary(exports.map { ($0.id, $0.sha256) }, uniquingKeysWith: { _, last in last })

@@ -152,10 +152,11 @@ public struct SaveWorkflows: StageKind {
     }
 
     /// Stores each batch of exports as download-exports finishes them (at least 100 a transaction
-    /// while more are coming, at most 400), when it runs alongside; then, once download-exports is
-    /// committed, the whole listing, of which the store writes only what differs. A change and its
-    /// record in `workflow_changes` commit together, so `plan.json` is written last from those
-    /// records, and a resumed attempt counts what an interrupted one already wrote.
+    /// while more are coming, unless the oldest has waited 50 ms; at most 400), when it runs
+    /// alongside; then, once download-exports is committed, the whole listing, of which the store
+    /// writes only what differs. A change and its record in `workflow_changes` commit together, so
+    /// `plan.json` is written last from those records, and a resumed attempt counts what an
+    /// interrupted one already wrote.
     private func store(_ context: StageContext, streamed: AsyncThrowingMapSequence<AsyncThrowingStream<any Sendable, any Error>, DownloadExports.Partial>?)
         async throws -> StageOutput<Result> {
         let store = context.services.store
@@ -180,7 +181,7 @@ public struct SaveWorkflows: StageKind {
         // Snapshot files written while streaming; the refresh at the end does not write them again.
         var placedSnapshots: [Int64: SnapshotWriter.PlacedFile] = [:]
         if let streamed {
-            for try await part in streamed.batched(min: 100, max: 400) {
+            for try await part in streamed.batched(min: 100, max: 400, maxWait: .milliseconds(50)) {
                 try Task.checkCancellation()
                 let changes = try apply(part.map { WorkflowUpsert(listed: $0.listed, exportSHA256: $0.downloaded.sha256) })
                 for item in part { try link(item.listed.id, item.downloaded.sha256) }

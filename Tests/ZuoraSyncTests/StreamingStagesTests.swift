@@ -98,6 +98,31 @@ struct StreamingStagesTests {
         await #expect(throws: Broken.self) { _ = try await iterator.next() }
     }
 
+    /// Over a slow network exports trickle in: a batch with fewer than the minimum is handed over
+    /// once its oldest item waited `maxWait`, while the producer is still open, so the last items
+    /// are not all stored after the last download. Without a deadline it waits for the minimum.
+    @Test(.timeLimit(.minutes(1))) func aBatchWithFewerThanTheMinimumIsHandedOverOnceItsOldestWaitedTheDeadline() async throws {
+        let (parts, continuation) = AsyncThrowingStream<[Int], any Error>.makeStream()
+        var iterator = parts.batched(min: 100, max: 4, maxWait: .milliseconds(30)).makeAsyncIterator()
+        let started = ContinuousClock.now
+        continuation.yield([1, 2])
+        #expect(try await iterator.next() == [1, 2])
+        #expect(ContinuousClock.now - started >= .milliseconds(30), "handed over at the deadline, not before")
+        // More than `max` came: the rest keeps its arrival, and follows once its deadline passed.
+        continuation.yield([3, 4, 5, 6, 7])
+        #expect(try await iterator.next() == [3, 4, 5, 6])
+        #expect(try await iterator.next() == [7])
+        continuation.finish()
+        #expect(try await iterator.next() == nil)
+
+        let queue = BatchQueue<Int>()
+        await queue.push([8])
+        let waiting = Task { try await queue.next(min: 2, max: 10) }
+        try await Task.sleep(for: .milliseconds(60))
+        await queue.push([9])
+        #expect(try await waiting.value == [8, 9], "without a deadline, the minimum")
+    }
+
     @Test func aFailedListingCommitsNoExportsAndResumesToTheSameEnd() async throws {
         let workspace = try TestWorkspace()
         let mock = try workspace.mock()
