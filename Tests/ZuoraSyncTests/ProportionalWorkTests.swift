@@ -325,6 +325,31 @@ struct ProportionalWorkTests {
         }
     }
 
+    /// A cached SQLite statement does not keep the values it last ran with: multi-row statements
+    /// are one cached statement per number of rows, and each held 100 exports until run again.
+    @Test func cachedStatementsLetGoOfTheirArgumentsOnceRun() throws {
+        let queue = try DatabaseQueue()
+        let database = GRDBDatabase(writer: queue, location: ":memory:")
+        let export = String(repeating: "x", count: 100_000)
+        let insert = "INSERT INTO t (a) VALUES (?), (?)", select = "SELECT a FROM t WHERE a = ?"
+        var seen = 0
+        try database.write { session in
+            try session.execute("CREATE TABLE t (a TEXT)", [])
+            try session.execute(insert, [.text(export), .text(export)])
+            try session.forEachRow(select, [.text(export)]) { _ in seen += 1 }
+        }
+        #expect(seen == 2)
+        let kept = try queue.inDatabase { db in
+            (try db.cachedStatement(sql: insert).arguments, try db.cachedStatement(sql: select).arguments)
+        }
+        #expect(kept.0.isEmpty && kept.1.isEmpty, "\(kept)".count > 1000 ? "arguments kept" : "\(kept)")
+        // The same statements run again with other values.
+        try database.write { try $0.execute(insert, [.text("a"), .text("b")]) }
+        let count: Int64 = try #require(try database.read { try $0.query("SELECT COUNT(*) AS n FROM t WHERE a IN (?, ?)", [.text("a"), .text("b")]) }.first)["n"]
+        #expect(count == 2)
+        #expect(try database.read { try $0.query(select, [.text("a")]) }.count == 1)
+    }
+
     /// A large file is written in pieces as it is encoded: the file holds exactly the bytes of
     /// `encode`, whichever size the pieces and the memory limit are, and an unchanged file is left
     /// alone (no write, no temporary file left behind).
