@@ -285,7 +285,7 @@ def bench_postgres(work, results, targets):
 
 def main():
     if not os.access(BIN, os.X_OK):
-        fail("build first: swift build -c release")
+        fail("build first: make release")
     if not os.access("/usr/bin/time", os.X_OK):
         fail("GNU time is needed: apt-get install -y time")
     work = tempfile.mkdtemp(prefix="zuora-sync-bench-")

@@ -68,8 +68,9 @@ public struct ExtractTasks: StageKind {
             }
         }
         // Beside save-workflows: what it stored, as it comes (at least 100 workflows a batch while
-        // more are coming, unless the oldest has waited 50 ms; at most 400). download-exports parsed these exports already and hands
-        // over their tasks; those it dropped (or never had) are read from the store.
+        // more are coming, fewer after a 50 ms wait; at most 400). download-exports parsed these
+        // exports already and hands over their tasks; those it dropped (or never had) are read
+        // from the store.
         // A dry run stored nothing: it starts once save-workflows is committed.
         if let stored = context.partials(of: SaveWorkflows.self) {
             let handOff = context.options.dryRun ? nil : context.shared(ExtractionHandOff.self) { ExtractionHandOff() }

@@ -118,7 +118,10 @@ struct StreamingStagesTests {
         let queue = BatchQueue<Int>()
         await queue.push([8])
         let waiting = Task { try await queue.next(min: 2, max: 10) }
+        // The reader waits, and still does after a while (one that took [8] alone never waits).
+        while !(await queue.hasWaitingReader) { try await Task.sleep(for: .milliseconds(5)) }
         try await Task.sleep(for: .milliseconds(60))
+        #expect(await queue.hasWaitingReader)
         await queue.push([9])
         #expect(try await waiting.value == [8, 9], "without a deadline, the minimum")
     }

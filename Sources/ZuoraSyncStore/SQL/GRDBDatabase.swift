@@ -31,11 +31,12 @@ struct GRDBSession: SQLSession {
         Self.release(statement)
     }
 
-    /// A cached statement keeps its last arguments (GRDB's copy and SQLite's bound copy) until it
-    /// runs again. Multi-row statements differ by their number of rows, so each size is a cached
-    /// statement of its own: with batches of varying sizes, 100 rows of exports each held 34 MB at
-    /// a 5,000 first sync's peak. Released once the statement has run through (after a failed
-    /// step, resetting would report that failure again; the next run replaces them anyway).
+    /// A cached statement keeps its last arguments (GRDB's copy, and SQLite's bound copy for a
+    /// cursor or more than 20 parameters) until it runs again. Multi-row statements differ by
+    /// their number of rows, so each size is a cached statement of its own: with batches of
+    /// varying sizes, their last 100 rows of exports held 50 MB at a 5,000 first sync's peak.
+    /// Released only once the statement has run through: `setUncheckedArguments` resets it with
+    /// `try!`, which would crash after a failed step (the next run replaces them anyway).
     private static func release(_ statement: Statement) {
         guard !statement.arguments.isEmpty else { return }
         statement.setUncheckedArguments(StatementArguments())
