@@ -31,7 +31,7 @@ struct DiffCommand: ParsableCommand {
             let directory = global.dataDirectory
             var blocks: [(title: String, changes: [WorkflowChange])] = []
             var isDirectoryPair = false
-            if let a, let b {
+            if let a, b != nil {
                 var isDirectory: ObjCBool = false
                 isDirectoryPair = FileManager.default.fileExists(atPath: a, isDirectory: &isDirectory) && isDirectory.boolValue
             }
