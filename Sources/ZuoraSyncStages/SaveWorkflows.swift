@@ -152,9 +152,9 @@ public struct SaveWorkflows: StageKind {
     }
 
     /// Stores each batch of exports as download-exports finishes them (at least 100 a transaction
-    /// while more are coming, fewer after a 50 ms wait; at most 400), when it runs
-    /// alongside; then, once download-exports is committed, the whole listing, of which the store
-    /// writes only what differs. A change and its record in `workflow_changes` commit together, so
+    /// while more are coming, fewer after a 50 ms wait; at most 400), when it runs alongside;
+    /// then, once download-exports is committed, the whole listing, of which the store writes
+    /// only what differs. A change and its record in `workflow_changes` commit together, so
     /// `plan.json` is written last from those records, and a resumed attempt counts what an
     /// interrupted one already wrote.
     private func store(_ context: StageContext, streamed: AsyncThrowingMapSequence<AsyncThrowingStream<any Sendable, any Error>, DownloadExports.Partial>?)
