@@ -202,9 +202,9 @@ public enum AtomicFile {
     }
 
     /// Writes only when the file is missing or its bytes differ; returns whether it wrote.
-    @discardableResult
     /// With `sharing`, a large file is kept once for all the runs that write the same bytes (with
     /// the pool's mode, 0o644: they are one file).
+    @discardableResult
     public static func writeIfChanged(_ data: Data, to url: URL, mode: mode_t = 0o644, sharing: SharedRunFiles? = nil) throws -> Bool {
         if let existing = try? Data(contentsOf: url), existing == data { return false }
         if let sharing { try sharing.write(data, to: url, durable: true) } else { try write(data, to: url, mode: mode) }

@@ -39,7 +39,7 @@ public struct ObjectStore: Sendable {
         // The shard is checked for links and created once per run, not per object.
         if try AtomicFile.inCheckedDirectory(shard, { Foundation.link(file.path, target) }) == 0 { return true }
         if errno == EEXIST { return false }
-        try put(try String(contentsOf: file, encoding: .utf8), sha256: sha256)
+        try put(try Data(contentsOf: file), sha256: sha256)
         return true
     }
 
