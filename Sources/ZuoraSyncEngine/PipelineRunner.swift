@@ -402,8 +402,10 @@ public struct PipelineRunner: Sendable {
             if !options.dryRun {
                 // Snapshots converge to the store on every run and resume, whatever a stage did
                 // before an interruption. A snapshot file edited by hand is restored by a full pass
-                // or a run that changed the store; an unchanged incremental run trusts them.
-                try services.snapshots.refresh(customerSlug: slug, store: store, trustingAnUnchangedStore: !summary.refreshedEveryExport)
+                // or a run that changed the store; an unchanged incremental run trusts them, and
+                // so does a run whose stage checked them all since the store last changed.
+                try services.snapshots.refresh(customerSlug: slug, store: store, trustingAnUnchangedStore: !summary.refreshedEveryExport,
+                                               acceptingAnEarlierCheck: true)
                 try store.recordCustomerResult(slug: slug, syncedAt: clock.now(), result: .succeeded, fullExport: summary.refreshedEveryExport)
                 try CustomerState.record(runID: manifest.id, customer: slug, at: clock.now(), store: store,
                                          objects: ObjectStore(dataDirectory: dataDirectory.root),

@@ -151,6 +151,46 @@ struct ProportionalWorkTests {
         #expect(Digest.sha256Hex(restored) == otherSHA)
     }
 
+    /// A refresh that accepts an earlier check (the run's closing refresh, after save-workflows'
+    /// own) does not look at each file again while the store, the index and the stats are as that
+    /// check left them; it checks every file once any of them changed, or with another writer.
+    @Test func aSecondRefreshAcceptsTheWholeCheckJustMadeUntilSomethingChanged() async throws {
+        let workspace = try TestWorkspace()
+        try await workspace.sync(["initech"], runID: "first")
+        let snapshots = SnapshotWriter(dataDirectory: workspace.data.root)
+        let entries = try workspace.store.indexEntries(customerSlug: "initech").filter { $0.exportSHA256 != nil }.sorted { $0.id < $1.id }
+        let first = try #require(entries.first), second = try #require(entries.dropFirst().first)
+        let firstFile = snapshots.workflowFile("initech", zuoraID: first.id)
+        let original = try Data(contentsOf: firstFile)
+        try snapshots.refresh(customerSlug: "initech", store: workspace.store)
+
+        // Removed behind the writer's back: an accepted check does not notice, a whole one does.
+        try FileManager.default.removeItem(at: firstFile)
+        #expect(try snapshots.refresh(customerSlug: "initech", store: workspace.store, acceptingAnEarlierCheck: true) == (0, 0))
+        #expect(!FileManager.default.fileExists(atPath: firstFile.path))
+        #expect(try snapshots.refresh(customerSlug: "initech", store: workspace.store) == (1, 0))
+        #expect(try Data(contentsOf: firstFile) == original)
+
+        // Another writer (another run) has made no check of its own.
+        try FileManager.default.removeItem(at: firstFile)
+        let other = SnapshotWriter(dataDirectory: workspace.data.root)
+        #expect(try other.refresh(customerSlug: "initech", store: workspace.store, acceptingAnEarlierCheck: true) == (1, 0))
+
+        // The stats file rewritten by someone else: every file is checked again.
+        try FileManager.default.removeItem(at: firstFile)
+        let stats = snapshots.statsFile("initech")
+        try Data(contentsOf: stats).write(to: stats)
+        #expect(try snapshots.refresh(customerSlug: "initech", store: workspace.store, acceptingAnEarlierCheck: true) == (1, 0))
+
+        // The store changed (a workflow left it): every file is checked again.
+        try FileManager.default.removeItem(at: firstFile)
+        try workspace.store.deleteWorkflows(customerSlug: "initech", zuoraIDs: [second.id])
+        let counts = try snapshots.refresh(customerSlug: "initech", store: workspace.store, acceptingAnEarlierCheck: true)
+        #expect(counts.written >= 1 && counts.removed == 1)
+        #expect(try Data(contentsOf: firstFile) == original)
+        #expect(!FileManager.default.fileExists(atPath: snapshots.workflowFile("initech", zuoraID: second.id).path))
+    }
+
     /// An unchanged run neither reads nor rewrites the snapshot index and stats; a hand edit of the
     /// index is still undone, and a changed store still rewrites it.
     @Test func anUnchangedRunLeavesTheSnapshotIndexAndStatsAloneButUndoesAHandEdit() async throws {

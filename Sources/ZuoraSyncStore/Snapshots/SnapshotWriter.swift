@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import ZuoraSyncCore
 
 /// One line of `snapshots/<customer>/index.json`.
@@ -27,11 +28,26 @@ public struct SnapshotWriter: Sendable {
     /// written, so a file edited by hand is noticed (and rewritten) without reading every file.
     let statsRoot: URL
     let objects: ObjectStore
+    /// The last whole check of each customer's files by this writer (`refresh(acceptingAnEarlierCheck:)`).
+    private let lastChecks = LastChecks()
 
     public init(dataDirectory: URL) {
         root = dataDirectory.appendingPathComponent("snapshots", isDirectory: true)
         statsRoot = dataDirectory.appendingPathComponent("snapshot-stats", isDirectory: true)
         objects = ObjectStore(dataDirectory: dataDirectory)
+    }
+
+    /// What a whole check saw once it was done: the store's index (its fingerprint), and the index
+    /// and stats files as they were then.
+    private final class LastChecks: Sendable {
+        let checks = Mutex<[String: WholeCheck]>([:])
+        func withLock<T>(_ body: (inout [String: WholeCheck]) -> T) -> T { checks.withLock { body(&$0) } }
+    }
+
+    struct WholeCheck: Sendable, Equatable {
+        var indexFingerprint: String
+        var indexStamp: FileStamp?
+        var statsStamp: FileStamp?
     }
 
     public func customerDirectory(_ slug: String) -> URL { root.appendingPathComponent(slug, isDirectory: true) }
@@ -58,7 +74,7 @@ public struct SnapshotWriter: Sendable {
     }
 
     /// What a snapshot file looked like when this tool wrote it.
-    struct FileStamp: Codable, Equatable {
+    struct FileStamp: Sendable, Codable, Equatable {
         var size: Int64
         var modifiedNanoseconds: Int64
     }
@@ -152,9 +168,15 @@ public struct SnapshotWriter: Sendable {
     ///
     /// `placed`: files `placeStored` wrote since the last refresh; those still current are not
     /// written again (nor counted as written).
+    ///
+    /// `acceptingAnEarlierCheck`: when this writer already checked every file of the customer and
+    /// the store's index, the index file and the stats file are all as they were then, the files
+    /// are taken as checked. For a second refresh moments after the first, in the same run (the
+    /// run's closing refresh after save-workflows' own): a file edited by hand in between is
+    /// restored by the next full pass, as with `trustingAnUnchangedStore`.
     @discardableResult
     public func refresh(customerSlug: String, store: Store, trustingAnUnchangedStore: Bool = false,
-                        placed: [Int64: PlacedFile] = [:]) throws -> (written: Int, removed: Int) {
+                        acceptingAnEarlierCheck: Bool = false, placed: [Int64: PlacedFile] = [:]) throws -> (written: Int, removed: Int) {
         let match = try store.listingMatch(customerSlug: customerSlug)
         let verifiedFile = verifiedFile(customerSlug)
         if trustingAnUnchangedStore, let match, let verified = try? CanonicalJSON.readVersioned(Verified.self, from: verifiedFile),
@@ -164,7 +186,8 @@ public struct SnapshotWriter: Sendable {
         // Forgotten before the check: if it is interrupted, or the store is changing, the next
         // trusting refresh checks everything.
         if FileManager.default.fileExists(atPath: verifiedFile.path) { try PathSafety.remove(verifiedFile) }
-        let counts = try refreshCheckingEveryFile(customerSlug: customerSlug, store: store, placed: placed)
+        let counts = try refreshCheckingEveryFile(customerSlug: customerSlug, store: store, acceptingAnEarlierCheck: acceptingAnEarlierCheck,
+                                                  placed: placed)
         if let match, let indexStamp = Self.stamp(indexFile(customerSlug)) {
             // Not fsynced: lost in a crash, it only means the next refresh checks every file.
             try AtomicFile.write(CanonicalJSON.encode(Verified(matchID: match.id, indexStamp: indexStamp), formatVersion: Verified.currentFormatVersion),
@@ -173,12 +196,21 @@ public struct SnapshotWriter: Sendable {
         return counts
     }
 
-    private func refreshCheckingEveryFile(customerSlug: String, store: Store, placed: [Int64: PlacedFile]) throws -> (written: Int, removed: Int) {
+    private func refreshCheckingEveryFile(customerSlug: String, store: Store, acceptingAnEarlierCheck: Bool,
+                                          placed: [Int64: PlacedFile]) throws -> (written: Int, removed: Int) {
         var written = 0, removed = 0
-        let original = (try? CanonicalJSON.readVersioned(Stats.self, from: statsFile(customerSlug))) ?? Stats()
-        var stats = original
         let index = try store.indexEntries(customerSlug: customerSlug)
         let fingerprint = Self.fingerprint(index)
+        func currentCheck() -> WholeCheck {
+            WholeCheck(indexFingerprint: fingerprint, indexStamp: Self.stamp(indexFile(customerSlug)), statsStamp: Self.stamp(statsFile(customerSlug)))
+        }
+        if acceptingAnEarlierCheck, let earlier = lastChecks.withLock({ $0[customerSlug] }), earlier == currentCheck() {
+            return (0, 0)
+        }
+        // Forgotten while checking: an interrupted check proves nothing.
+        lastChecks.withLock { $0[customerSlug] = nil }
+        let original = (try? CanonicalJSON.readVersioned(Stats.self, from: statsFile(customerSlug))) ?? Stats()
+        var stats = original
         let hashes = Dictionary(index.compactMap { entry in entry.exportSHA256.map { (entry.id, $0) } }, uniquingKeysWith: { a, _ in a })
         // The index on disk is the one last written, and the store still says the same: the
         // previous hashes are the current ones and the index need not be read nor written.
@@ -247,6 +279,8 @@ public struct SnapshotWriter: Sendable {
             || stats.indexStamp != original.indexStamp || original.formatVersion != Stats.currentFormatVersion {
             try CanonicalJSON.write(stats, to: statsFile(customerSlug))
         }
+        let check = currentCheck()
+        lastChecks.withLock { $0[customerSlug] = check }
         return (written, removed)
     }
 }
