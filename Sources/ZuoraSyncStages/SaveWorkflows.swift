@@ -174,7 +174,12 @@ public struct SaveWorkflows: StageKind {
         // The objects are hard links to this run's copies: the bytes are on disk once. They are
         // flushed once, before the stage commits, if any is new.
         var linkedNewObjects = false
+        // Exports linked while streaming are not linked again once the downloads are committed (a
+        // workflow is downloaded once per run; an object missing all the same is put from the
+        // store when the customer's state is recorded).
+        var linked = Set<Int64>()
         func link(_ id: Int64, _ sha256: String) throws {
+            guard linked.insert(id).inserted else { return }
             if try objects.link(DownloadExports.exportFile(id, in: downloadsDirectory), sha256: sha256) { linkedNewObjects = true }
         }
         var storedWhileStreaming = 0
@@ -258,10 +263,14 @@ public struct SaveWorkflows: StageKind {
         }
         items.sort { $0.listed.id < $1.listed.id }
         let plan = Plan(items: items, unchanged: listing.workflows.count - items.count, exportsStored: downloads.downloaded.count)
-        try CanonicalJSON.write(plan, to: context.file(StageFiles.plan))
+        // The plan is written while the snapshots are refreshed: a first sync's plan names every
+        // workflow, and the two take about as long.
+        let planFile = context.file(StageFiles.plan)
+        async let planWritten = CanonicalJSON.write(plan, to: planFile)
         if !items.isEmpty {
             try context.services.snapshots.refresh(customerSlug: slug, store: store, placed: placedSnapshots)
         }
+        _ = try await planWritten
         // plan.json and result.json hold only what changed.
         let result = Result(plan: plan, isApplied: true, listingSHA256: downloads.failed.isEmpty ? fingerprint : nil,
                             storeMatchedListing: storeMatchesListing)
