@@ -84,7 +84,8 @@ let package = Package(
             dependencies: [
                 "ZuoraSyncCore", "ZuoraSyncHTTP", "ZuoraAPI", "ZuoraSyncStore", "ZuoraSyncEngine", "ZuoraSyncReport", "ZuoraSyncStages",
                 "ZuoraSyncJobs", "ZuoraSyncMock", "ZuoraSyncTesting",
-                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "FlyingFox", package: "FlyingFox"), .product(name: "FlyingSocks", package: "FlyingFox"),
             ],
             exclude: ["Golden"]

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import Logging
 import Testing
 @testable import ZuoraAPI
@@ -388,6 +389,49 @@ struct ProportionalWorkTests {
         let count: Int64 = try #require(try database.read { try $0.query("SELECT COUNT(*) AS n FROM t WHERE a IN (?, ?)", [.text("a"), .text("b")]) }.first)["n"]
         #expect(count == 2)
         #expect(try database.read { try $0.query(select, [.text("a")]) }.count == 1)
+    }
+
+    /// Statements with many parameters (multi-row inserts, long `IN` lists) are prepared for each
+    /// use and let go: with batches of every size, each size was a cached program of its own.
+    @Test func statementsWithManyParametersAreNotKeptPrepared() throws {
+        let queue = try DatabaseQueue()
+        let database = GRDBDatabase(writer: queue, location: ":memory:")
+        func livePrepared() throws -> Int {
+            try queue.inDatabase { db in
+                var count = 0
+                var statement = sqlite3_next_stmt(db.sqliteConnection, nil)
+                while let current = statement {
+                    count += 1
+                    statement = sqlite3_next_stmt(db.sqliteConnection, current)
+                }
+                return count
+            }
+        }
+        var found = 0
+        func run(rows: ClosedRange<Int>) throws {
+            try database.write { session in
+                for count in rows {
+                    let values = (0..<count).map { SQLValue.integer(Int64($0)) }
+                    try session.execute("INSERT INTO t (a) VALUES " + Array(repeating: "(?)", count: count).joined(separator: ", "), values)
+                    try session.forEachRow("SELECT a FROM t WHERE a IN (" + Array(repeating: "?", count: count).joined(separator: ", ") + ")", values) { _ in
+                        found += 1
+                    }
+                }
+            }
+        }
+        try database.write { try $0.execute("CREATE TABLE t (a INTEGER)", []) }
+        let before = try livePrepared()
+        try run(rows: 60...64)
+        let cached = try livePrepared()
+        #expect(cached == before + 10, "the small ones (5 inserts, 5 selects) are kept")
+        try run(rows: 65...80)
+        #expect(try livePrepared() == cached, "statements of more than \(GRDBSession.largestCachedStatement) parameters are not kept")
+        // Each statement ran: the insert of n rows stored 0..<n, and the IN list of 0..<n found every row below n.
+        let inserted: Int64 = try #require(try database.read { try $0.query("SELECT COUNT(*) AS n FROM t", []) }.first)["n"]
+        #expect(inserted == Int64((60...80).reduce(0, +)))
+        var expectedFound = 0
+        for count in 60...80 { expectedFound += (60...count).reduce(0, +) }
+        #expect(found == expectedFound)
     }
 
     /// A large file is written in pieces as it is encoded: the file holds exactly the bytes of
