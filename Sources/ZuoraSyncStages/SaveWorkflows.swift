@@ -65,11 +65,11 @@ public struct SaveWorkflows: StageKind {
             if let unchanged = try c.decodeIfPresent(Int.self, forKey: .unchanged) {
                 items = all
                 self.unchanged = unchanged
-                exportsStored = try c.decodeIfPresent(Int.self, forKey: .exportsStored) ?? all.filter { $0.exportSHA256 != nil }.count
+                exportsStored = try c.decodeIfPresent(Int.self, forKey: .exportsStored) ?? all.count { $0.exportSHA256 != nil }
             } else {
                 items = all.filter { $0.action != .unchanged }
                 unchanged = all.count - items.count
-                exportsStored = all.filter { $0.exportSHA256 != nil }.count
+                exportsStored = all.count { $0.exportSHA256 != nil }
             }
         }
     }
@@ -113,8 +113,8 @@ public struct SaveWorkflows: StageKind {
             self.isApplied = isApplied
             self.listingSHA256 = listingSHA256
             self.storeMatchedListing = storeMatchedListing
-            created = plan.items.filter { $0.action == .created }.count
-            updated = plan.items.filter { $0.action == .updated }.count
+            created = plan.items.count { $0.action == .created }
+            updated = plan.items.count { $0.action == .updated }
             unchanged = plan.unchanged
             exportsStored = plan.exportsStored
             changed = plan.items.map {
