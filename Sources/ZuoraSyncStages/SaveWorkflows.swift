@@ -174,12 +174,10 @@ public struct SaveWorkflows: StageKind {
         // The objects are hard links to this run's copies: the bytes are on disk once. They are
         // flushed once, before the stage commits, if any is new.
         var linkedNewObjects = false
-        // Exports linked while streaming are not linked again once the downloads are committed (a
-        // workflow is downloaded once per run; an object missing all the same is put from the
-        // store when the customer's state is recorded).
-        var linked = Set<Int64>()
+        // Exports linked while streaming are not linked again once the downloads are committed.
+        var linked = Set<String>()
         func link(_ id: Int64, _ sha256: String) throws {
-            guard linked.insert(id).inserted else { return }
+            guard linked.insert(sha256).inserted else { return }
             if try objects.link(DownloadExports.exportFile(id, in: downloadsDirectory), sha256: sha256) { linkedNewObjects = true }
         }
         var storedWhileStreaming = 0

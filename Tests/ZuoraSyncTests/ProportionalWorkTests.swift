@@ -177,11 +177,17 @@ struct ProportionalWorkTests {
         let other = SnapshotWriter(dataDirectory: workspace.data.root)
         #expect(try other.refresh(customerSlug: "initech", store: workspace.store, acceptingAnEarlierCheck: true) == (1, 0))
 
-        // The stats file rewritten by someone else: every file is checked again.
-        try FileManager.default.removeItem(at: firstFile)
-        let stats = snapshots.statsFile("initech")
-        try Data(contentsOf: stats).write(to: stats)
-        #expect(try snapshots.refresh(customerSlug: "initech", store: workspace.store, acceptingAnEarlierCheck: true) == (1, 0))
+        // The stats file or the index file changed by someone else since the writer's last whole
+        // check: every file is checked again.
+        for changed in [snapshots.statsFile("initech"), snapshots.indexFile("initech")] {
+            #expect(try snapshots.refresh(customerSlug: "initech", store: workspace.store) == (0, 0))
+            try FileManager.default.removeItem(at: firstFile)
+            let modified = try #require(try FileManager.default.attributesOfItem(atPath: changed.path)[.modificationDate] as? Date)
+            try FileManager.default.setAttributes([.modificationDate: modified.addingTimeInterval(2)], ofItemAtPath: changed.path)
+            #expect(try snapshots.refresh(customerSlug: "initech", store: workspace.store, acceptingAnEarlierCheck: true) == (1, 0),
+                    "\(changed.lastPathComponent) changed")
+            #expect(try Data(contentsOf: firstFile) == original)
+        }
 
         // The store changed (a workflow left it): every file is checked again.
         try FileManager.default.removeItem(at: firstFile)

@@ -38,15 +38,15 @@ struct GRDBSession: SQLSession {
     func execute(_ sql: String, _ arguments: [SQLValue]) throws {
         let statement = try statement(sql, parameters: arguments.count)
         try statement.execute(arguments: StatementArguments(arguments.map(\.databaseValue)))
-        Self.release(statement)
+        if arguments.count <= Self.largestCachedStatement { Self.release(statement) }
     }
 
     /// A cached statement keeps its last arguments (GRDB's copy, and SQLite's bound copy for a
-    /// cursor or more than 20 parameters) until it runs again. Multi-row statements differ by
-    /// their number of rows, so each size is a cached statement of its own: with batches of
-    /// varying sizes, their last 100 rows of exports held 50 MB at a 5,000 first sync's peak.
-    /// Released only once the statement has run through: `setUncheckedArguments` resets it with
-    /// `try!`, which would crash after a failed step (the next run replaces them anyway).
+    /// cursor or more than 20 parameters) until it runs again: when multi-row statements were all
+    /// cached, their last 100 rows of exports held 50 MB at a 5,000 first sync's peak. Released
+    /// only once the statement has run through: `setUncheckedArguments` resets it with `try!`,
+    /// which would crash after a failed step (the next run replaces them anyway). A statement
+    /// prepared for one use is let go with its arguments.
     private static func release(_ statement: Statement) {
         guard !statement.arguments.isEmpty else { return }
         statement.setUncheckedArguments(StatementArguments())
@@ -66,7 +66,7 @@ struct GRDBSession: SQLSession {
         while let row = try cursor.next() {
             try body(SQLRow(columns: columns, values: (0..<row.count).map { SQLValue(row[$0] as DatabaseValue) }))
         }
-        Self.release(statement)
+        if arguments.count <= Self.largestCachedStatement { Self.release(statement) }
     }
 
     func columnNames(table: String) throws -> [String] {

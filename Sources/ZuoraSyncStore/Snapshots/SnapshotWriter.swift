@@ -171,9 +171,10 @@ public struct SnapshotWriter: Sendable {
     ///
     /// `acceptingAnEarlierCheck`: when this writer already checked every file of the customer and
     /// the store's index, the index file and the stats file are all as they were then, the files
-    /// are taken as checked. For a second refresh moments after the first, in the same run (the
-    /// run's closing refresh after save-workflows' own): a file edited by hand in between is
-    /// restored by the next full pass, as with `trustingAnUnchangedStore`.
+    /// are taken as checked. For a later refresh in the same run (the run's closing refresh, after
+    /// save-workflows' own and the stages that follow it): a file edited by hand in between is
+    /// restored by the next full pass or run that changes the customer, as with
+    /// `trustingAnUnchangedStore`.
     @discardableResult
     public func refresh(customerSlug: String, store: Store, trustingAnUnchangedStore: Bool = false,
                         acceptingAnEarlierCheck: Bool = false, placed: [Int64: PlacedFile] = [:]) throws -> (written: Int, removed: Int) {
