@@ -391,6 +391,28 @@ struct ProportionalWorkTests {
         ])]).canonicalData())
     }
 
+    /// A list written item by item (the snapshot index and a state's list, from a database cursor)
+    /// has exactly the bytes of the whole array encoded, empty or past several pieces, and an
+    /// unchanged file is not written again.
+    @Test func aListWrittenItemByItemHoldsTheBytesOfTheWholeArray() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("zuora-sync-list-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        PathSafety.protect(root)
+        let file = root.appendingPathComponent("index.json")
+        let many = (0..<2_000).map { index in
+            SnapshotIndexEntry(id: Int64(index), name: "Workflow \(index) \u{e9}\"\n", status: index % 2 == 0 ? "Active" : nil,
+                               updatedAt: "2026-11-29T00:00:00.000Z", version: nil, exportSHA256: String(repeating: "ab", count: 32))
+        }
+        for entries in [[], Array(many.prefix(1)), many] {
+            let expected = try CanonicalJSON.encode(entries)
+            #expect(try CanonicalList<SnapshotIndexEntry>.encode { list in for entry in entries { try list.append(entry) } } == expected)
+            #expect(try CanonicalList<SnapshotIndexEntry>.write(to: file) { list in for entry in entries { try list.append(entry) } })
+            #expect(try Data(contentsOf: file) == expected)
+            #expect(try !CanonicalList<SnapshotIndexEntry>.write(to: file) { list in for entry in entries { try list.append(entry) } })
+        }
+        #expect(try CanonicalJSON.encode(many).count > 3 * 65_536, "the long list is written in several pieces")
+    }
+
     /// A cached SQLite statement does not keep the values it last ran with: multi-row statements
     /// are one cached statement per number of rows, and each held 100 exports until run again.
     @Test func cachedStatementsLetGoOfTheirArgumentsOnceRun() throws {

@@ -168,14 +168,14 @@ extension CanonicalWriter {
         bytes.append(UInt8(ascii: "]"))
     }
 
-    private mutating func drainIfFull() throws {
+    mutating func drainIfFull() throws {
         guard let (pieceSize, emit) = drain, bytes.count >= pieceSize else { return }
         try emit(bytes)
         bytes.removeAll(keepingCapacity: true)
     }
 }
 
-private struct IndexKey: CodingKey {
+struct IndexKey: CodingKey {
     var stringValue: String { "Index \(intValue!)" }
     var intValue: Int?
     init(_ index: Int) { intValue = index }

@@ -194,15 +194,20 @@ public struct CustomerState: Sendable, Equatable {
            objects.contains(cache.workflowsObject) {
             list = cache.workflowsObject
         } else {
-            let index = try store.indexEntries(customerSlug: customer)
-            let missing = Set(index.compactMap { entry in entry.exportSHA256.flatMap { objects.contains($0) ? nil : entry.id } })
+            // The list's bytes as the store's rows come (the entries themselves are not kept), and
+            // the workflows whose export is missing from the object store.
+            var missing = Set<Int64>()
+            let bytes = try CanonicalList<Entry>.encode { list in
+                try store.forEachIndexEntry(customerSlug: customer) { entry in
+                    if let sha = entry.exportSHA256, !objects.contains(sha) { missing.insert(entry.id) }
+                    try list.append(Entry(id: entry.id, name: entry.name, status: entry.status, version: entry.version, exportSHA256: entry.exportSHA256))
+                }
+            }
             if !missing.isEmpty {
                 try store.forEachExport(customerSlug: customer, zuoraIDs: missing) { export in
                     try objects.put(export.text, sha256: export.sha256)
                 }
             }
-            let entries = index.map { Entry(id: $0.id, name: $0.name, status: $0.status, version: $0.version, exportSHA256: $0.exportSHA256) }
-            let bytes = try CanonicalJSON.encode(entries)
             list = Digest.sha256Hex(bytes)
             // On disk before the state names it: one fsync for the list alone, a flush of the file
             // system when exports were added too.

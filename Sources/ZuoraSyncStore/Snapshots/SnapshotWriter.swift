@@ -89,18 +89,15 @@ public struct SnapshotWriter: Sendable {
         var indexStamp: FileStamp?
     }
 
-    /// A hash of the index entries' fields, computed without encoding them as JSON.
-    /// Hashed in pieces of 64 KB, not as one text of the whole tenant.
-    static func fingerprint(_ entries: [SnapshotIndexEntry]) -> String {
-        var text = ""
-        text.reserveCapacity(64 << 10 + 4096)
-        let hasher = IncrementalSHA256()
-        func hashText() {
-            var bytes = text
-            bytes.withUTF8 { hasher.update(UnsafeRawBufferPointer($0)) }
-            text.removeAll(keepingCapacity: true)
-        }
-        for entry in entries {
+    /// A hash of the index entries' fields, computed without encoding them as JSON, as the entries
+    /// come. Hashed in pieces of 64 KB, not as one text of the whole tenant.
+    struct IndexFingerprint {
+        private var text = ""
+        private let hasher = IncrementalSHA256()
+
+        init() { text.reserveCapacity(64 << 10 + 4096) }
+
+        mutating func add(_ entry: SnapshotIndexEntry) {
             for field in [String(entry.id), entry.name, entry.status ?? "\u{1}", entry.updatedAt ?? "\u{1}", entry.version ?? "\u{1}",
                           entry.exportSHA256 ?? "\u{1}"] {
                 text += field
@@ -109,9 +106,18 @@ public struct SnapshotWriter: Sendable {
             text += "\u{1E}"
             if text.utf8.count >= 64 << 10 { hashText() }
         }
-        hashText()
-        // Without a digest, a fingerprint that matches nothing: the index is then written.
-        return hasher.finishHex() ?? "unavailable-\(UUID().uuidString)"
+
+        private mutating func hashText() {
+            let hasher = hasher
+            text.withUTF8 { hasher.update(UnsafeRawBufferPointer($0)) }
+            text.removeAll(keepingCapacity: true)
+        }
+
+        mutating func finish() -> String {
+            hashText()
+            // Without a digest, a fingerprint that matches nothing: the index is then written.
+            return hasher.finishHex() ?? "unavailable-\(UUID().uuidString)"
+        }
     }
 
     static func stamp(_ url: URL) -> FileStamp? {
@@ -200,8 +206,15 @@ public struct SnapshotWriter: Sendable {
     private func refreshCheckingEveryFile(customerSlug: String, store: Store, acceptingAnEarlierCheck: Bool,
                                           placed: [Int64: PlacedFile]) throws -> (written: Int, removed: Int) {
         var written = 0, removed = 0
-        let index = try store.indexEntries(customerSlug: customerSlug)
-        let fingerprint = Self.fingerprint(index)
+        // The store's index read as it comes, for its fingerprint and each workflow's export; it is
+        // read again, row by row, only if the index file must be written.
+        var indexFingerprint = IndexFingerprint()
+        var hashes: [Int64: String] = [:]
+        try store.forEachIndexEntry(customerSlug: customerSlug) { entry in
+            indexFingerprint.add(entry)
+            if let sha = entry.exportSHA256, hashes[entry.id] == nil { hashes[entry.id] = sha }
+        }
+        let fingerprint = indexFingerprint.finish()
         func currentCheck() -> WholeCheck {
             WholeCheck(indexFingerprint: fingerprint, indexStamp: Self.stamp(indexFile(customerSlug)), statsStamp: Self.stamp(statsFile(customerSlug)))
         }
@@ -212,7 +225,6 @@ public struct SnapshotWriter: Sendable {
         lastChecks.withLock { $0[customerSlug] = nil }
         let original = (try? CanonicalJSON.readVersioned(Stats.self, from: statsFile(customerSlug))) ?? Stats()
         var stats = original
-        let hashes = Dictionary(index.compactMap { entry in entry.exportSHA256.map { (entry.id, $0) } }, uniquingKeysWith: { a, _ in a })
         // The index on disk is the one last written, and the store still says the same: the
         // previous hashes are the current ones and the index need not be read nor written.
         let indexIsCurrent = stats.indexFingerprint == fingerprint && stats.indexStamp != nil && Self.stamp(indexFile(customerSlug)) == stats.indexStamp
@@ -271,7 +283,11 @@ public struct SnapshotWriter: Sendable {
         stats.files = stats.files.filter { keep($0.key) }
         if !indexIsCurrent {
             // Compared byte for byte, so a hand edit is undone too.
-            if try CanonicalJSON.write(index, to: indexFile(customerSlug)) { written += 1 }
+            if try CanonicalList<SnapshotIndexEntry>.write(to: indexFile(customerSlug), { list in
+                try store.forEachIndexEntry(customerSlug: customerSlug) { try list.append($0) }
+            }) {
+                written += 1
+            }
             stats.indexFingerprint = fingerprint
             stats.indexStamp = Self.stamp(indexFile(customerSlug))
         }
