@@ -37,13 +37,15 @@ public struct SnapshotWriter: Sendable {
         objects = ObjectStore(dataDirectory: dataDirectory)
     }
 
-    /// What a whole check saw once it was done: the store's index (its fingerprint), and the index
-    /// and stats files as they were then.
+    /// The writer's last whole check of each customer, shared by its copies (a struct's `Mutex`
+    /// cannot be copied).
     private final class LastChecks: Sendable {
         let checks = Mutex<[String: WholeCheck]>([:])
         func withLock<T>(_ body: (inout [String: WholeCheck]) -> T) -> T { checks.withLock { body(&$0) } }
     }
 
+    /// What a whole check saw once it was done: the store's index (its fingerprint), and the index
+    /// and stats files as they were then.
     struct WholeCheck: Sendable, Equatable {
         var indexFingerprint: String
         var indexStamp: FileStamp?
@@ -282,7 +284,9 @@ public struct SnapshotWriter: Sendable {
         }
         stats.files = stats.files.filter { keep($0.key) }
         if !indexIsCurrent {
-            // Compared byte for byte, so a hand edit is undone too.
+            // Compared byte for byte, so a hand edit is undone too. Read from the store again: a
+            // row changed since the first read gives the next refresh another fingerprint, which
+            // writes the index again.
             if try CanonicalList<SnapshotIndexEntry>.write(to: indexFile(customerSlug), { list in
                 try store.forEachIndexEntry(customerSlug: customerSlug) { try list.append($0) }
             }) {
