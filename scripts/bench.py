@@ -62,8 +62,7 @@ def measure(args, cwd=None):
     """Runs a command under GNU time; returns (seconds, peak RSS in MB).
 
     The file system is synced first (not timed): a full sync of 20,000 leaves about 1.7 GB to
-    write back, and a run started meanwhile shared the 2 cores with that writeback and was
-    throttled by it (its second and third runs took 19-22 s where the first took 14-16 s)."""
+    write back, and a run started meanwhile shared the 2 cores with that writeback."""
     os.sync()
     with tempfile.NamedTemporaryFile("r", suffix=".time") as out:
         result = subprocess.run(["/usr/bin/time", "-f", "%e %M", "-o", out.name] + args, cwd=cwd,
