@@ -679,7 +679,8 @@ public final class Store: Sendable {
         return entries
     }
 
-    /// The same entries one at a time, from a cursor: a tenant's 20,000 are never held together.
+    /// The same entries one at a time: from SQLite's cursor, a tenant's 20,000 are never held
+    /// together (PostgreSQL's client library receives the whole result first).
     public func forEachIndexEntry(customerSlug: String, _ body: (SnapshotIndexEntry) throws -> Void) throws {
         try read { db in
             try db.forEachRow("""

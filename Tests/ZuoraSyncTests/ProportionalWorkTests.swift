@@ -198,6 +198,33 @@ struct ProportionalWorkTests {
         #expect(!FileManager.default.fileExists(atPath: snapshots.workflowFile("initech", zuoraID: second.id).path))
     }
 
+    /// The refresh reads the store's index twice (to hash it, then to write index.json): an export
+    /// that changes in between (another process, another host) leaves the older file this time, and
+    /// the next refresh writes the newer one, though the index it finds already names it.
+    @Test func anExportChangedBetweenTheRefreshsTwoReadsIsWrittenByTheNextRefresh() async throws {
+        let workspace = try TestWorkspace()
+        try await workspace.sync(["initech"], runID: "first")
+        let exports = try workspace.store.exports(customerSlug: "initech").sorted { $0.zuoraID < $1.zuoraID }
+        let changed = try #require(exports.first), donor = try #require(exports.last)
+        #expect(changed.sha256 != donor.sha256)
+        let store = try workspace.store
+        let racing = SnapshotWriter(dataDirectory: workspace.data.root, betweenIndexReads: {
+            try? store.sqliteWriter!.write { db in
+                try db.execute(sql: "UPDATE workflows SET export = ?, export_sha256 = ? WHERE zuora_id = ?",
+                               arguments: [donor.text, donor.sha256, changed.zuoraID])
+            }
+        })
+        let file = racing.workflowFile("initech", zuoraID: changed.zuoraID)
+        // The index must be written: someone touched it.
+        try Data("[]".utf8).write(to: racing.indexFile("initech"))
+        try racing.refresh(customerSlug: "initech", store: store)
+        #expect(Digest.sha256Hex(try Data(contentsOf: file)) == changed.sha256, "the first read's export, this time")
+        let written = try CanonicalJSON.read([SnapshotIndexEntry].self, from: racing.indexFile("initech"))
+        #expect(written.first { $0.id == changed.zuoraID }?.exportSHA256 == donor.sha256, "the index names the newer export")
+        try SnapshotWriter(dataDirectory: workspace.data.root).refresh(customerSlug: "initech", store: store)
+        #expect(Digest.sha256Hex(try Data(contentsOf: file)) == donor.sha256)
+    }
+
     /// An unchanged run neither reads nor rewrites the snapshot index and stats; a hand edit of the
     /// index is still undone, and a changed store still rewrites it.
     @Test func anUnchangedRunLeavesTheSnapshotIndexAndStatsAloneButUndoesAHandEdit() async throws {

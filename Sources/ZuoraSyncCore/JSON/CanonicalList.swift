@@ -2,8 +2,8 @@ import Foundation
 
 /// Writes a JSON list whose items come one at a time (rows from a database cursor), in exactly the
 /// bytes `CanonicalJSON.encode` gives the whole array, without the array: the list of a tenant's
-/// 20,000 workflows is then never held as values, only as its bytes (`encode`) or as one piece of
-/// them at a time (`write`).
+/// 20,000 workflows is then never held as values, only as its bytes (`encode`) or as the pieces
+/// `AtomicFile.writeIfChanged` keeps (`write`: up to 1 MB in memory, then a temporary file).
 public struct CanonicalList<Item: Encodable> {
     private var output: CanonicalWriter
     private var count = 0

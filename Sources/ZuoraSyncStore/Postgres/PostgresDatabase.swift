@@ -60,9 +60,14 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
         }
     }
 
+    /// A lost connection is retried only before the body has returned: a read-only transaction
+    /// whose body finished has nothing to commit, and running the body again would hand its rows
+    /// on twice (a list already half written to a file, say).
     private func readOnce<T>(_ body: (any SQLSession) throws -> T) throws -> T {
         try withConnection { connection in
-            try transaction(connection, begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") { try body(PostgresSession(connection: connection)) }
+            try transaction(connection, begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", commitMayFail: true) {
+                try body(PostgresSession(connection: connection))
+            }
         }
     }
 
@@ -88,11 +93,15 @@ public final class PostgresDatabase: SQLDatabase, Sendable {
         let error: StoreError
     }
 
-    private func transaction<T>(_ connection: PostgresConnection, begin: String?, _ body: () throws -> T) throws -> T {
+    private func transaction<T>(_ connection: PostgresConnection, begin: String?, commitMayFail: Bool = false, _ body: () throws -> T) throws -> T {
         if let begin { try connection.script(begin) }
         do {
             let value = try body()
-            try connection.script("COMMIT")
+            if commitMayFail {
+                do { try connection.script("COMMIT") } catch { try? connection.script("ROLLBACK") }
+            } else {
+                try connection.script("COMMIT")
+            }
             return value
         } catch {
             try? connection.script("ROLLBACK")

@@ -30,11 +30,18 @@ public struct SnapshotWriter: Sendable {
     let objects: ObjectStore
     /// The last whole check of each customer's files by this writer (`refresh(acceptingAnEarlierCheck:)`).
     private let lastChecks = LastChecks()
+    /// Tests: runs between the refresh's two reads of the store's index.
+    let betweenIndexReads: (@Sendable () -> Void)?
 
     public init(dataDirectory: URL) {
+        self.init(dataDirectory: dataDirectory, betweenIndexReads: nil)
+    }
+
+    init(dataDirectory: URL, betweenIndexReads: (@Sendable () -> Void)?) {
         root = dataDirectory.appendingPathComponent("snapshots", isDirectory: true)
         statsRoot = dataDirectory.appendingPathComponent("snapshot-stats", isDirectory: true)
         objects = ObjectStore(dataDirectory: dataDirectory)
+        self.betweenIndexReads = betweenIndexReads
     }
 
     /// The writer's last whole check of each customer, shared by its copies (a struct's `Mutex`
@@ -92,14 +99,15 @@ public struct SnapshotWriter: Sendable {
     }
 
     /// A hash of the index entries' fields, computed without encoding them as JSON, as the entries
-    /// come. Hashed in pieces of 64 KB, not as one text of the whole tenant.
-    struct IndexFingerprint {
+    /// come. Hashed in pieces of 64 KB, not as one text of the whole tenant. A class: copies of a
+    /// struct would share the hasher but not the text.
+    final class IndexFingerprint {
         private var text = ""
         private let hasher = IncrementalSHA256()
 
         init() { text.reserveCapacity(64 << 10 + 4096) }
 
-        mutating func add(_ entry: SnapshotIndexEntry) {
+        func add(_ entry: SnapshotIndexEntry) {
             for field in [String(entry.id), entry.name, entry.status ?? "\u{1}", entry.updatedAt ?? "\u{1}", entry.version ?? "\u{1}",
                           entry.exportSHA256 ?? "\u{1}"] {
                 text += field
@@ -109,13 +117,14 @@ public struct SnapshotWriter: Sendable {
             if text.utf8.count >= 64 << 10 { hashText() }
         }
 
-        private mutating func hashText() {
+        private func hashText() {
             let hasher = hasher
             text.withUTF8 { hasher.update(UnsafeRawBufferPointer($0)) }
             text.removeAll(keepingCapacity: true)
         }
 
-        mutating func finish() -> String {
+        /// The hex digest; the fingerprint takes no more entries after it.
+        func finish() -> String {
             hashText()
             // Without a digest, a fingerprint that matches nothing: the index is then written.
             return hasher.finishHex() ?? "unavailable-\(UUID().uuidString)"
@@ -210,7 +219,7 @@ public struct SnapshotWriter: Sendable {
         var written = 0, removed = 0
         // The store's index read as it comes, for its fingerprint and each workflow's export; it is
         // read again, row by row, only if the index file must be written.
-        var indexFingerprint = IndexFingerprint()
+        let indexFingerprint = IndexFingerprint()
         var hashes: [Int64: String] = [:]
         try store.forEachIndexEntry(customerSlug: customerSlug) { entry in
             indexFingerprint.add(entry)
@@ -285,10 +294,15 @@ public struct SnapshotWriter: Sendable {
         stats.files = stats.files.filter { keep($0.key) }
         if !indexIsCurrent {
             // Compared byte for byte, so a hand edit is undone too. Read from the store again: a
-            // row changed since the first read gives the next refresh another fingerprint, which
-            // writes the index again.
+            // workflow whose export changed since the first read (another process, another host
+            // on a shared store) is forgotten in the stats, so the next refresh writes its file;
+            // the index written names the newer export, which alone would hide the older file.
+            betweenIndexReads?()
             if try CanonicalList<SnapshotIndexEntry>.write(to: indexFile(customerSlug), { list in
-                try store.forEachIndexEntry(customerSlug: customerSlug) { try list.append($0) }
+                try store.forEachIndexEntry(customerSlug: customerSlug) { entry in
+                    if hashes[entry.id] != entry.exportSHA256 { stats.files[SafeIdentifier.workflowFileName(entry.id)] = nil }
+                    try list.append(entry)
+                }
             }) {
                 written += 1
             }
