@@ -31,14 +31,16 @@ struct GRDBSession: SQLSession {
     /// 22 MB at a 20,000 first sync's peak (heaptrack), against 1-2 ms of preparing per batch.
     static let largestCachedStatement = 64
 
+    private static func isCached(parameters: Int) -> Bool { parameters <= largestCachedStatement }
+
     private func statement(_ sql: String, parameters: Int) throws -> Statement {
-        parameters > Self.largestCachedStatement ? try db.makeStatement(sql: sql) : try db.cachedStatement(sql: sql)
+        Self.isCached(parameters: parameters) ? try db.cachedStatement(sql: sql) : try db.makeStatement(sql: sql)
     }
 
     func execute(_ sql: String, _ arguments: [SQLValue]) throws {
         let statement = try statement(sql, parameters: arguments.count)
         try statement.execute(arguments: StatementArguments(arguments.map(\.databaseValue)))
-        if arguments.count <= Self.largestCachedStatement { Self.release(statement) }
+        if Self.isCached(parameters: arguments.count) { Self.release(statement) }
     }
 
     /// A cached statement keeps its last arguments (GRDB's copy, and SQLite's bound copy for a
@@ -66,7 +68,7 @@ struct GRDBSession: SQLSession {
         while let row = try cursor.next() {
             try body(SQLRow(columns: columns, values: (0..<row.count).map { SQLValue(row[$0] as DatabaseValue) }))
         }
-        if arguments.count <= Self.largestCachedStatement { Self.release(statement) }
+        if Self.isCached(parameters: arguments.count) { Self.release(statement) }
     }
 
     func columnNames(table: String) throws -> [String] {

@@ -118,7 +118,6 @@ public struct SnapshotWriter: Sendable {
         }
 
         private func hashText() {
-            let hasher = hasher
             text.withUTF8 { hasher.update(UnsafeRawBufferPointer($0)) }
             text.removeAll(keepingCapacity: true)
         }
