@@ -3,41 +3,230 @@ import ZuoraSyncCore
 import ZuoraSyncHTTP
 
 /// One workflow as the list endpoint describes it (camelCase keys), reduced to what the sync uses.
+///
+/// A value with copy-on-write storage: its fields live in one shared box, so the copies the stages
+/// hand each other (download-exports' queue, each streamed export, each item of save-workflows'
+/// plan) are a reference each, not 176 bytes each (a first sync of 20,000 workflows held four
+/// such copies of the listing: 5.8 MB in the queue alone, heaptrack). Its times are held as
+/// numbers (`PackedTimestamp`) and written out as text when read.
 public struct ListedWorkflow: Sendable, Codable, Equatable {
-    public var id: Int64
-    public var name: String
-    public var description: String?
-    public var status: String?
-    public var createdAt: String?
-    public var updatedAt: String?
-    public var calloutTrigger: Bool?
-    public var ondemandTrigger: Bool?
-    public var scheduledTrigger: Bool?
-    public var interval: String?
-    public var timezone: String?
-    public var activeVersionID: Int64?
-    public var activeVersion: String?
-    public var activeVersionType: String?
+    /// The fields, as the listing's JSON files hold them.
+    public struct Fields: Sendable, Codable, Equatable {
+        public var id: Int64
+        public var name: String
+        public var description: String?
+        public var status: String?
+        public var createdAt: String?
+        public var updatedAt: String?
+        public var calloutTrigger: Bool?
+        public var ondemandTrigger: Bool?
+        public var scheduledTrigger: Bool?
+        public var interval: String?
+        public var timezone: String?
+        public var activeVersionID: Int64?
+        public var activeVersion: String?
+        public var activeVersionType: String?
+    }
 
-    /// Reads one `data` item. Returns nil when it has no positive integer `id` (the caller warns).
+    /// A time as Zuora lists it, held as milliseconds when its text is the canonical form
+    /// (`Timestamp.format`): 9 bytes instead of a 24-character string (64 bytes of heap) each.
+    enum PackedTimestamp: Equatable {
+        case absent
+        case milliseconds(Int64)
+        case other(String)
+
+        init(_ text: String?) {
+            guard let text else { self = .absent; return }
+            if let milliseconds = Timestamp.milliseconds(of: text), Timestamp.format(milliseconds: milliseconds) == text {
+                self = .milliseconds(milliseconds)
+            } else {
+                self = .other(text)
+            }
+        }
+
+        var text: String? {
+            switch self {
+            case .absent: return nil
+            case .milliseconds(let milliseconds): return Timestamp.format(milliseconds: milliseconds)
+            case .other(let text): return text
+            }
+        }
+    }
+
+    // @unchecked: changed only through a storage no other value refers to (copied first otherwise).
+    private final class Storage: @unchecked Sendable {
+        var id: Int64
+        var name: String
+        var description: String?
+        var status: String?
+        var createdAt: PackedTimestamp
+        var updatedAt: PackedTimestamp
+        var calloutTrigger: Bool?
+        var ondemandTrigger: Bool?
+        var scheduledTrigger: Bool?
+        var interval: String?
+        var timezone: String?
+        var activeVersionID: Int64?
+        var activeVersion: String?
+        var activeVersionType: String?
+
+        init(_ fields: Fields) {
+            id = fields.id
+            name = fields.name
+            description = fields.description
+            status = fields.status
+            createdAt = PackedTimestamp(fields.createdAt)
+            updatedAt = PackedTimestamp(fields.updatedAt)
+            calloutTrigger = fields.calloutTrigger
+            ondemandTrigger = fields.ondemandTrigger
+            scheduledTrigger = fields.scheduledTrigger
+            interval = fields.interval
+            timezone = fields.timezone
+            activeVersionID = fields.activeVersionID
+            activeVersion = fields.activeVersion
+            activeVersionType = fields.activeVersionType
+        }
+
+        init(copying other: Storage) {
+            id = other.id
+            name = other.name
+            description = other.description
+            status = other.status
+            createdAt = other.createdAt
+            updatedAt = other.updatedAt
+            calloutTrigger = other.calloutTrigger
+            ondemandTrigger = other.ondemandTrigger
+            scheduledTrigger = other.scheduledTrigger
+            interval = other.interval
+            timezone = other.timezone
+            activeVersionID = other.activeVersionID
+            activeVersion = other.activeVersion
+            activeVersionType = other.activeVersionType
+        }
+
+        var fields: Fields {
+            Fields(id: id, name: name, description: description, status: status, createdAt: createdAt.text, updatedAt: updatedAt.text, calloutTrigger: calloutTrigger, ondemandTrigger: ondemandTrigger, scheduledTrigger: scheduledTrigger, interval: interval, timezone: timezone, activeVersionID: activeVersionID, activeVersion: activeVersion, activeVersionType: activeVersionType)
+        }
+
+        func isEqual(to other: Storage) -> Bool {
+            return id == other.id
+                && name == other.name
+                && description == other.description
+                && status == other.status
+                && createdAt == other.createdAt
+                && updatedAt == other.updatedAt
+                && calloutTrigger == other.calloutTrigger
+                && ondemandTrigger == other.ondemandTrigger
+                && scheduledTrigger == other.scheduledTrigger
+                && interval == other.interval
+                && timezone == other.timezone
+                && activeVersionID == other.activeVersionID
+                && activeVersion == other.activeVersion
+                && activeVersionType == other.activeVersionType
+        }
+    }
+
+    private var storage: Storage
+
+    /// The fields as the listing's files hold them.
+    public var fields: Fields { storage.fields }
+
+    public var id: Int64 {
+        get { storage.id }
+        set { uniqueStorage().id = newValue }
+    }
+    public var name: String {
+        get { storage.name }
+        set { uniqueStorage().name = newValue }
+    }
+    public var description: String? {
+        get { storage.description }
+        set { uniqueStorage().description = newValue }
+    }
+    public var status: String? {
+        get { storage.status }
+        set { uniqueStorage().status = newValue }
+    }
+    public var createdAt: String? {
+        get { storage.createdAt.text }
+        set { uniqueStorage().createdAt = PackedTimestamp(newValue) }
+    }
+    public var updatedAt: String? {
+        get { storage.updatedAt.text }
+        set { uniqueStorage().updatedAt = PackedTimestamp(newValue) }
+    }
+    public var calloutTrigger: Bool? {
+        get { storage.calloutTrigger }
+        set { uniqueStorage().calloutTrigger = newValue }
+    }
+    public var ondemandTrigger: Bool? {
+        get { storage.ondemandTrigger }
+        set { uniqueStorage().ondemandTrigger = newValue }
+    }
+    public var scheduledTrigger: Bool? {
+        get { storage.scheduledTrigger }
+        set { uniqueStorage().scheduledTrigger = newValue }
+    }
+    public var interval: String? {
+        get { storage.interval }
+        set { uniqueStorage().interval = newValue }
+    }
+    public var timezone: String? {
+        get { storage.timezone }
+        set { uniqueStorage().timezone = newValue }
+    }
+    public var activeVersionID: Int64? {
+        get { storage.activeVersionID }
+        set { uniqueStorage().activeVersionID = newValue }
+    }
+    public var activeVersion: String? {
+        get { storage.activeVersion }
+        set { uniqueStorage().activeVersion = newValue }
+    }
+    public var activeVersionType: String? {
+        get { storage.activeVersionType }
+        set { uniqueStorage().activeVersionType = newValue }
+    }
+
+    private mutating func uniqueStorage() -> Storage {
+        if !isKnownUniquelyReferenced(&storage) { storage = Storage(copying: storage) }
+        return storage
+    }
+
+    public init(_ fields: Fields) { storage = Storage(fields) }
+
+    public init(from decoder: any Decoder) throws { storage = Storage(try Fields(from: decoder)) }
+
+    /// The same keys as `Fields`: the storage does not show in the files.
+    public func encode(to encoder: any Encoder) throws { try storage.fields.encode(to: encoder) }
+
+    public static func == (first: ListedWorkflow, second: ListedWorkflow) -> Bool {
+        first.storage === second.storage || first.storage.isEqual(to: second.storage)
+    }
+
     public init?(item: JSONValue) {
         guard let id = item["id"]?.intValue, id > 0 else { return nil }
-        self.id = id
-        // NUL cannot be stored faithfully (SQLite's C strings end there): it becomes U+FFFD.
-        name = Self.withoutNUL(item["name"]?.stringValue ?? "")
-        description = item["description"]?.stringValue.map(Self.withoutNUL)
-        status = item["status"]?.stringValue
-        createdAt = Timestamp.normalize(item["createdAt"]?.stringValue)
-        updatedAt = Timestamp.normalize(item["updatedAt"]?.stringValue)
-        calloutTrigger = item["calloutTrigger"]?.boolValue
-        ondemandTrigger = item["ondemandTrigger"]?.boolValue
-        scheduledTrigger = item["scheduledTrigger"]?.boolValue
-        interval = item["interval"]?.stringValue ?? item["interval"]?.intValue.map(String.init)
-        timezone = item["timezone"]?.stringValue
         let active = item["active_version"] ?? item["activeVersion"]
-        activeVersionID = active?["id"]?.intValue
-        activeVersion = active?["version"]?.stringValue
-        activeVersionType = active?["type"]?.stringValue
+        // Times normalised as they are packed: `Timestamp.normalize` without the text.
+        func packed(_ text: String?) -> PackedTimestamp { Timestamp.milliseconds(of: text).map { .milliseconds($0) } ?? .absent }
+        self.init(Fields(
+            id: id,
+            // NUL cannot be stored faithfully (SQLite's C strings end there): it becomes U+FFFD.
+            name: Self.withoutNUL(item["name"]?.stringValue ?? ""),
+            description: item["description"]?.stringValue.map(Self.withoutNUL),
+            status: item["status"]?.stringValue,
+            createdAt: nil,
+            updatedAt: nil,
+            calloutTrigger: item["calloutTrigger"]?.boolValue,
+            ondemandTrigger: item["ondemandTrigger"]?.boolValue,
+            scheduledTrigger: item["scheduledTrigger"]?.boolValue,
+            interval: item["interval"]?.stringValue ?? item["interval"]?.intValue.map(String.init),
+            timezone: item["timezone"]?.stringValue,
+            activeVersionID: active?["id"]?.intValue,
+            activeVersion: active?["version"]?.stringValue,
+            activeVersionType: active?["type"]?.stringValue))
+        storage.createdAt = packed(item["createdAt"]?.stringValue)
+        storage.updatedAt = packed(item["updatedAt"]?.stringValue)
     }
 
     /// Whether a listed text held a NUL character (the caller warns).

@@ -56,9 +56,18 @@ public enum Timestamp {
     /// `2019-05-31T14:52:38.171Z`. Truncates to the millisecond, so a time read back is never later
     /// than the time written.
     public static func format(_ date: Date) -> String {
-        // Clamped to years 1...9999, so no date (from upstream or arithmetic) can trap the conversion.
+        format(milliseconds: milliseconds(date))
+    }
+
+    /// Milliseconds since 1970, rounded down, of a date clamped to years 1...9999, so no date
+    /// (from upstream or arithmetic) can trap the conversion.
+    static func milliseconds(_ date: Date) -> Int64 {
         let seconds1970 = min(max(date.timeIntervalSince1970, -62_135_596_800), 253_402_300_799)
-        let millis = Int64((seconds1970 * 1000).rounded(.down))
+        return Int64((seconds1970 * 1000).rounded(.down))
+    }
+
+    /// The time `millis` milliseconds after 1970 (years 1...9999), as `format(_:)` writes it.
+    public static func format(milliseconds millis: Int64) -> String {
         var seconds = millis / 1000
         var ms = millis % 1000
         if ms < 0 { ms += 1000; seconds -= 1 }
@@ -134,6 +143,13 @@ public enum Timestamp {
     }
 
     /// Normalises a Zuora timestamp to UTC ISO 8601 with milliseconds; nil when unparseable.
+    /// Milliseconds since 1970 of a time `parse` accepts, truncated as `format` truncates them:
+    /// `format(milliseconds: milliseconds(of: text)!) == normalize(text)`.
+    public static func milliseconds(of text: String?) -> Int64? {
+        guard let text, let date = parse(text) else { return nil }
+        return milliseconds(date)
+    }
+
     public static func normalize(_ text: String?) -> String? {
         guard let text, let date = parse(text) else { return nil }
         return format(date)
