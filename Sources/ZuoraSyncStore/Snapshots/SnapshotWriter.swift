@@ -150,8 +150,9 @@ public struct SnapshotWriter: Sendable {
 
     /// A snapshot file written as its export was stored (`placeStored`), before the refresh that
     /// writes the index.
+    /// Kept for every workflow a first sync stores: its hash as 32 bytes, not as text.
     public struct PlacedFile: Sendable {
-        var sha256: String
+        var sha256: SHA256Hash
         var stamp: FileStamp
     }
 
@@ -165,7 +166,7 @@ public struct SnapshotWriter: Sendable {
         for export in exports {
             guard let bytes = try? Data(contentsOf: export.source), Digest.sha256Hex(bytes) == export.sha256 else { continue }
             if let stamp = try place(bytes, customerSlug: customerSlug, zuoraID: export.zuoraID) {
-                placed[export.zuoraID] = PlacedFile(sha256: export.sha256, stamp: stamp)
+                placed[export.zuoraID] = PlacedFile(sha256: SHA256Hash(hex: export.sha256), stamp: stamp)
             }
         }
         return placed
@@ -219,10 +220,11 @@ public struct SnapshotWriter: Sendable {
         // The store's index read as it comes, for its fingerprint and each workflow's export; it is
         // read again, row by row, only if the index file must be written.
         let indexFingerprint = IndexFingerprint()
-        var hashes: [Int64: String] = [:]
+        // As 32 bytes each, not as text: held through the whole check.
+        var hashes: [Int64: SHA256Hash] = [:]
         try store.forEachIndexEntry(customerSlug: customerSlug) { entry in
             indexFingerprint.add(entry)
-            if let sha = entry.exportSHA256, hashes[entry.id] == nil { hashes[entry.id] = sha }
+            if let sha = entry.exportSHA256, hashes[entry.id] == nil { hashes[entry.id] = SHA256Hash(hex: sha) }
         }
         let fingerprint = indexFingerprint.finish()
         func currentCheck() -> WholeCheck {
@@ -238,12 +240,13 @@ public struct SnapshotWriter: Sendable {
         // The index on disk is the one last written, and the store still says the same: the
         // previous hashes are the current ones and the index need not be read nor written.
         let indexIsCurrent = stats.indexFingerprint == fingerprint && stats.indexStamp != nil && Self.stamp(indexFile(customerSlug)) == stats.indexStamp
-        let previousHashes: [Int64: String]
+        let previousHashes: [Int64: SHA256Hash]
         if indexIsCurrent {
             previousHashes = hashes
         } else {
             let previous = (try? CanonicalJSON.read([SnapshotIndexEntry].self, from: indexFile(customerSlug))) ?? []
-            previousHashes = Dictionary(previous.compactMap { entry in entry.exportSHA256.map { (entry.id, $0) } }, uniquingKeysWith: { a, _ in a })
+            previousHashes = Dictionary(previous.compactMap { entry in entry.exportSHA256.map { (entry.id, SHA256Hash(hex: $0)) } },
+                                        uniquingKeysWith: { a, _ in a })
         }
         // Changed (or new, or missing) workflows, and files changed by someone else.
         var changed: [Int64] = [], edited: [Int64] = []
@@ -263,7 +266,7 @@ public struct SnapshotWriter: Sendable {
             // From the object when it is there and whole, from the store otherwise.
             var fromStore = Set<Int64>()
             for id in changed.sorted() + edited.sorted() {
-                guard let bytes = objects.intactBytes(hashes[id]!) else {
+                guard let bytes = objects.intactBytes(hashes[id]!.hex) else {
                     fromStore.insert(id)
                     continue
                 }
@@ -290,7 +293,8 @@ public struct SnapshotWriter: Sendable {
             try PathSafety.remove(workflowsDirectory.appendingPathComponent(name))
             removed += 1
         }
-        stats.files = stats.files.filter { keep($0.key) }
+        // Removed in place: a filtered copy would hold a second map of every file at the peak.
+        for name in stats.files.keys.filter({ !keep($0) }) { stats.files[name] = nil }
         if !indexIsCurrent {
             // Compared byte for byte, so a hand edit is undone too. Read from the store again: a
             // workflow whose export changed since the first read (another process, another host
@@ -299,7 +303,7 @@ public struct SnapshotWriter: Sendable {
             betweenIndexReads?()
             if try CanonicalList<SnapshotIndexEntry>.write(to: indexFile(customerSlug), { list in
                 try store.forEachIndexEntry(customerSlug: customerSlug) { entry in
-                    if hashes[entry.id] != entry.exportSHA256 { stats.files[SafeIdentifier.workflowFileName(entry.id)] = nil }
+                    if hashes[entry.id] != entry.exportSHA256.map(SHA256Hash.init(hex:)) { stats.files[SafeIdentifier.workflowFileName(entry.id)] = nil }
                     try list.append(entry)
                 }
             }) {
