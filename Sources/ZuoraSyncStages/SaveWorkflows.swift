@@ -240,10 +240,22 @@ public struct SaveWorkflows: StageKind {
         }
         var changes: [Int64: Change] = [:]
         if !storeMatchesListing {
+            // The hash this run downloaded, as download-exports' result holds it (sorted by id):
+            // the plan shares that text instead of holding a copy read from the records.
+            func downloadedHash(_ id: Int64, equalTo sha256: String?) -> String? {
+                let downloaded = downloads.downloaded
+                var low = 0, high = downloaded.count
+                while low < high {
+                    let middle = (low + high) / 2
+                    if downloaded[middle].id < id { low = middle + 1 } else { high = middle }
+                }
+                return low < downloaded.count && downloaded[low].id == id && downloaded[low].sha256 == sha256 ? downloaded[low].sha256 : sha256
+            }
             try store.forEachChange(customerSlug: slug, runID: context.runID) { record in
                 guard record.action == "created" || record.action == "updated" else { return }
                 let change = Change(isCreated: record.action == "created", fields: record.action == "created" ? [] : record.changedFields,
-                                    before: record.exportSHA256Before, after: record.exportSHA256After)
+                                    before: record.exportSHA256Before,
+                                    after: downloadedHash(record.zuoraID, equalTo: record.exportSHA256After))
                 guard let earlier = changes[record.zuoraID] else { changes[record.zuoraID] = change; return }
                 var created = earlier.isCreated ? earlier : change
                 created.after = (earlier.isCreated ? change : earlier).after
@@ -260,6 +272,8 @@ public struct SaveWorkflows: StageKind {
                                    changedFields: change.fields, previousExportSHA256: change.before))
         }
         items.sort { $0.listed.id < $1.listed.id }
+        // Emptied above, but still as large as the tenant until let go.
+        changes = [:]
         let plan = Plan(items: items, unchanged: listing.workflows.count - items.count, exportsStored: downloads.downloaded.count)
         // The plan is written while the snapshots are refreshed: a first sync's plan names every
         // workflow, and the two take about as long.
