@@ -80,6 +80,11 @@ static inline int zs_syncfs(int fd) { return syncfs(fd); }
 #include <malloc.h>
 static inline int zs_limit_malloc_arenas(int n) { return mallopt(M_ARENA_MAX, n); }
 
+/// glibc's mallopt(M_MMAP_THRESHOLD, bytes): blocks of at least `bytes` get a mapping of their own,
+/// returned to the system when freed. Setting it also turns off glibc's sliding threshold, which
+/// rises after the first such block is freed (up to 32 MB) and then keeps large blocks in the heap.
+static inline int zs_fix_mmap_threshold(int bytes) { return mallopt(M_MMAP_THRESHOLD, bytes); }
+
 /// glibc's malloc_trim(0): returns the free memory of every arena to the system.
 static inline int zs_release_free_memory(void) { return malloc_trim(0); }
 
