@@ -418,6 +418,87 @@ struct ProportionalWorkTests {
         ])]).canonicalData())
     }
 
+    /// A dictionary in a top-level field (a snapshot tree's stats: a stamp for each of 20,000
+    /// files) is written value by value from the dictionary itself, in the bytes of the whole
+    /// object; a dictionary at the top stays an object, to which a version field is added.
+    @Test func dictionariesInTopLevelFieldsAreWrittenValueByValue() throws {
+        struct Stamp: Codable { var size: Int64; var label: String? }
+        struct Holder: Codable { var files: [String: Stamp]; var version: Int }
+        var files: [String: Stamp] = [:]
+        for index in 0..<4_000 { files["\(index).json"] = Stamp(size: Int64(index) * 7, label: index % 3 == 0 ? nil : "x\"\u{e9}\n\(index)") }
+        // Keys whose order differs between UTF-8 bytes and other comparisons.
+        for key in ["\u{e9}", "z", "Z", "a\"b", "", "\u{1F600}", "\u{FF5E}"] { files[key] = Stamp(size: 1, label: key) }
+        let holder = Holder(files: files, version: 2)
+        guard case .object(let object) = try JSONValueEncoder.box(holder, codingPath: [], depth: 0, pretty: true),
+              case .lazyObject(let field)? = object.items["files"] else {
+            Issue.record("a dictionary in a top-level field is written value by value"); return
+        }
+        #expect(type(of: field.items) == [String: Stamp].self)
+        let expected = JSONValue.object([
+            "files": .object(try files.mapValues { try JSONValue.parse(CanonicalJSON.encode($0)) }), "version": .int(2),
+        ]).canonicalData()
+        #expect(try CanonicalJSON.encode(holder) == expected)
+        #expect(expected.count > 3 * 65_536, "written in several pieces")
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("zuora-sync-object-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        PathSafety.protect(root)
+        try CanonicalJSON.write(holder, to: root.appendingPathComponent("stats.json"))
+        #expect(try Data(contentsOf: root.appendingPathComponent("stats.json")) == expected)
+        #expect(try CanonicalJSON.encode(Holder(files: [:], version: 1)) == JSONValue.object(["files": .object([:]), "version": .int(1)]).canonicalData())
+        // At the top: an object, with the version field added.
+        #expect(try CanonicalJSON.encode(["b": 1, "a": 2], formatVersion: 4)
+            == JSONValue.object(["a": .int(2), "b": .int(1), "formatVersion": .int(4)]).canonicalData())
+    }
+
+    /// The listing's workflows share their fields between copies until one is changed, and are
+    /// written with the same keys as before (no trace of the shared storage in the files).
+    @Test func listedWorkflowCopiesShareTheirFieldsUntilChanged() throws {
+        let item: JSONValue = .object(["id": .int(7), "name": .string("Renewals"), "status": .string("Active"),
+                                       "updatedAt": .string("2026-11-29T10:00:00Z"), "ondemandTrigger": .bool(true),
+                                       "active_version": .object(["id": .int(70), "version": .string("1.2"), "type": .string("Workflow::Setup")])])
+        let original = try #require(ListedWorkflow(item: item))
+        var copy = original
+        #expect(copy == original)
+        copy.updatedAt = "2026-11-30T00:00:00.000Z"
+        copy.activeVersion = "1.3"
+        #expect(original.updatedAt == Timestamp.normalize("2026-11-29T10:00:00Z") && original.activeVersion == "1.2")
+        #expect(copy.updatedAt == "2026-11-30T00:00:00.000Z" && copy.activeVersion == "1.3" && copy.name == "Renewals")
+        #expect(copy != original)
+        let encoded = try CanonicalJSON.encode(original)
+        #expect(encoded == (try CanonicalJSON.encode(original.fields)))
+        #expect(try JSONValue.parse(encoded)["activeVersionID"] == .int(70))
+        #expect(try CanonicalJSON.decode(ListedWorkflow.self, from: encoded) == original)
+        #expect(MemoryLayout<ListedWorkflow>.size == MemoryLayout<Int>.size, "a copy is one reference")
+        // Times are held as numbers when their text is the canonical form, as text otherwise:
+        // either way they read back exactly as set.
+        #expect(original.createdAt == nil && original.updatedAt == "2026-11-29T10:00:00.000Z")
+        #expect(ListedWorkflow.PackedTimestamp("2026-11-29T10:00:00.000Z") == .milliseconds(1_795_946_400_000))
+        #expect(ListedWorkflow.PackedTimestamp("0001-01-01T00:00:00.000Z") == .milliseconds(-62_135_596_800_000))
+        for text in ["2026-11-29T10:00:00Z", "2026-11-29 10:00:00", "not a time", ""] {
+            #expect(ListedWorkflow.PackedTimestamp(text) == .other(text))
+            copy.createdAt = text
+            #expect(copy.createdAt == text)
+            #expect(try CanonicalJSON.decode(ListedWorkflow.self, from: CanonicalJSON.encode(copy)).createdAt == text)
+        }
+        #expect(ListedWorkflow.PackedTimestamp(nil) == .absent)
+    }
+
+    /// A hash held as 32 bytes reads back as the text it was made from, and compares as that
+    /// text did: text that is not a lower-case hex SHA-256 is kept as it is.
+    @Test func hashesHeldAsBytesCompareAndReadBackAsTheirText() {
+        let hex = Digest.sha256Hex("an export")
+        #expect(SHA256Hash(hex: hex).hex == hex)
+        #expect(SHA256Hash(hex: hex) == SHA256Hash(hex: hex))
+        #expect(SHA256Hash(hex: hex) != SHA256Hash(hex: Digest.sha256Hex("another export")))
+        #expect(Set([SHA256Hash(hex: hex), SHA256Hash(hex: String(hex))]).count == 1)
+        for other in [hex.uppercased(), String(hex.dropLast()), hex + "0", "", "zz" + hex.dropFirst(2), String(repeating: "0", count: 64)] {
+            #expect(SHA256Hash(hex: other).hex == other)
+            #expect((SHA256Hash(hex: other) == SHA256Hash(hex: hex)) == (other == hex))
+        }
+        #expect(SHA256Hash(hex: String(repeating: "0", count: 64)) != SHA256Hash(hex: "0"))
+        #expect(MemoryLayout<SHA256Hash>.size <= 48, "no text kept for a valid hash")
+    }
+
     /// A list written item by item (the snapshot index and a state's list, from a database cursor)
     /// has exactly the bytes of the whole array encoded, empty or past several pieces, and an
     /// unchanged file is not written again.
@@ -776,7 +857,7 @@ struct StreamedWorkTests {
         }
         let edited = half[half.startIndex], stale = half[half.startIndex + 1], kept = half[half.startIndex + 2]
         try Data("{}".utf8).write(to: snapshots.workflowFile("bulk", zuoraID: edited.id))   // changed since it was placed
-        placed[stale.id]!.sha256 = String(repeating: "0", count: 64)                        // placed for an export no longer stored
+        placed[stale.id]!.sha256 = SHA256Hash(hex: String(repeating: "0", count: 64))  // placed for an export no longer stored
         let keptInode = try inode(kept.id)
         let counts = try snapshots.refresh(customerSlug: "bulk", store: workspace.store, placed: placed)
         #expect(counts.written == 20 + 2 + 1, "the 20 not placed, the edited and the stale one, and the index")
