@@ -29,7 +29,9 @@ public struct ListedWorkflow: Sendable, Codable, Equatable {
     }
 
     /// A time as Zuora lists it, held as milliseconds when its text is the canonical form
-    /// (`Timestamp.format`): 9 bytes instead of a 24-character string (64 bytes of heap) each.
+    /// (`Timestamp.format`): a number in place instead of a 24-character string (64 bytes of heap).
+    /// Equal when their texts are (a canonical text that does not survive `Timestamp.parse`'s
+    /// rounding is kept as text, and equals the same time packed from the listing).
     enum PackedTimestamp: Equatable {
         case absent
         case milliseconds(Int64)
@@ -51,10 +53,19 @@ public struct ListedWorkflow: Sendable, Codable, Equatable {
             case .other(let text): return text
             }
         }
+
+        static func == (first: PackedTimestamp, second: PackedTimestamp) -> Bool {
+            switch (first, second) {
+            case (.absent, .absent): return true
+            case (.milliseconds(let a), .milliseconds(let b)): return a == b
+            case (.other(let a), .other(let b)): return a == b
+            default: return first.text == second.text
+            }
+        }
     }
 
-    // @unchecked: changed only through a storage no other value refers to (copied first otherwise).
-    private final class Storage: @unchecked Sendable {
+    /// The fields as they are held: `Fields` with its times packed.
+    struct Packed: Equatable {
         var id: Int64
         var name: String
         var description: String?
@@ -70,138 +81,95 @@ public struct ListedWorkflow: Sendable, Codable, Equatable {
         var activeVersion: String?
         var activeVersionType: String?
 
-        init(_ fields: Fields) {
-            id = fields.id
-            name = fields.name
-            description = fields.description
-            status = fields.status
-            createdAt = PackedTimestamp(fields.createdAt)
-            updatedAt = PackedTimestamp(fields.updatedAt)
-            calloutTrigger = fields.calloutTrigger
-            ondemandTrigger = fields.ondemandTrigger
-            scheduledTrigger = fields.scheduledTrigger
-            interval = fields.interval
-            timezone = fields.timezone
-            activeVersionID = fields.activeVersionID
-            activeVersion = fields.activeVersion
-            activeVersionType = fields.activeVersionType
-        }
-
-        init(copying other: Storage) {
-            id = other.id
-            name = other.name
-            description = other.description
-            status = other.status
-            createdAt = other.createdAt
-            updatedAt = other.updatedAt
-            calloutTrigger = other.calloutTrigger
-            ondemandTrigger = other.ondemandTrigger
-            scheduledTrigger = other.scheduledTrigger
-            interval = other.interval
-            timezone = other.timezone
-            activeVersionID = other.activeVersionID
-            activeVersion = other.activeVersion
-            activeVersionType = other.activeVersionType
-        }
-
         var fields: Fields {
-            Fields(id: id, name: name, description: description, status: status, createdAt: createdAt.text, updatedAt: updatedAt.text, calloutTrigger: calloutTrigger, ondemandTrigger: ondemandTrigger, scheduledTrigger: scheduledTrigger, interval: interval, timezone: timezone, activeVersionID: activeVersionID, activeVersion: activeVersion, activeVersionType: activeVersionType)
+            Fields(id: id, name: name, description: description, status: status, createdAt: createdAt.text, updatedAt: updatedAt.text,
+                   calloutTrigger: calloutTrigger, ondemandTrigger: ondemandTrigger, scheduledTrigger: scheduledTrigger, interval: interval,
+                   timezone: timezone, activeVersionID: activeVersionID, activeVersion: activeVersion, activeVersionType: activeVersionType)
         }
+    }
 
-        func isEqual(to other: Storage) -> Bool {
-            return id == other.id
-                && name == other.name
-                && description == other.description
-                && status == other.status
-                && createdAt == other.createdAt
-                && updatedAt == other.updatedAt
-                && calloutTrigger == other.calloutTrigger
-                && ondemandTrigger == other.ondemandTrigger
-                && scheduledTrigger == other.scheduledTrigger
-                && interval == other.interval
-                && timezone == other.timezone
-                && activeVersionID == other.activeVersionID
-                && activeVersion == other.activeVersion
-                && activeVersionType == other.activeVersionType
-        }
+    // @unchecked: changed only through a storage no other value refers to (copied first otherwise).
+    private final class Storage: @unchecked Sendable {
+        var packed: Packed
+        init(_ packed: Packed) { self.packed = packed }
     }
 
     private var storage: Storage
 
     /// The fields as the listing's files hold them.
-    public var fields: Fields { storage.fields }
+    public var fields: Fields { storage.packed.fields }
 
     public var id: Int64 {
-        get { storage.id }
-        set { uniqueStorage().id = newValue }
+        get { storage.packed.id }
+        set { uniqueStorage().packed.id = newValue }
     }
     public var name: String {
-        get { storage.name }
-        set { uniqueStorage().name = newValue }
+        get { storage.packed.name }
+        set { uniqueStorage().packed.name = newValue }
     }
     public var description: String? {
-        get { storage.description }
-        set { uniqueStorage().description = newValue }
+        get { storage.packed.description }
+        set { uniqueStorage().packed.description = newValue }
     }
     public var status: String? {
-        get { storage.status }
-        set { uniqueStorage().status = newValue }
+        get { storage.packed.status }
+        set { uniqueStorage().packed.status = newValue }
     }
     public var createdAt: String? {
-        get { storage.createdAt.text }
-        set { uniqueStorage().createdAt = PackedTimestamp(newValue) }
+        get { storage.packed.createdAt.text }
+        set { uniqueStorage().packed.createdAt = PackedTimestamp(newValue) }
     }
     public var updatedAt: String? {
-        get { storage.updatedAt.text }
-        set { uniqueStorage().updatedAt = PackedTimestamp(newValue) }
+        get { storage.packed.updatedAt.text }
+        set { uniqueStorage().packed.updatedAt = PackedTimestamp(newValue) }
     }
     public var calloutTrigger: Bool? {
-        get { storage.calloutTrigger }
-        set { uniqueStorage().calloutTrigger = newValue }
+        get { storage.packed.calloutTrigger }
+        set { uniqueStorage().packed.calloutTrigger = newValue }
     }
     public var ondemandTrigger: Bool? {
-        get { storage.ondemandTrigger }
-        set { uniqueStorage().ondemandTrigger = newValue }
+        get { storage.packed.ondemandTrigger }
+        set { uniqueStorage().packed.ondemandTrigger = newValue }
     }
     public var scheduledTrigger: Bool? {
-        get { storage.scheduledTrigger }
-        set { uniqueStorage().scheduledTrigger = newValue }
+        get { storage.packed.scheduledTrigger }
+        set { uniqueStorage().packed.scheduledTrigger = newValue }
     }
     public var interval: String? {
-        get { storage.interval }
-        set { uniqueStorage().interval = newValue }
+        get { storage.packed.interval }
+        set { uniqueStorage().packed.interval = newValue }
     }
     public var timezone: String? {
-        get { storage.timezone }
-        set { uniqueStorage().timezone = newValue }
+        get { storage.packed.timezone }
+        set { uniqueStorage().packed.timezone = newValue }
     }
     public var activeVersionID: Int64? {
-        get { storage.activeVersionID }
-        set { uniqueStorage().activeVersionID = newValue }
+        get { storage.packed.activeVersionID }
+        set { uniqueStorage().packed.activeVersionID = newValue }
     }
     public var activeVersion: String? {
-        get { storage.activeVersion }
-        set { uniqueStorage().activeVersion = newValue }
+        get { storage.packed.activeVersion }
+        set { uniqueStorage().packed.activeVersion = newValue }
     }
     public var activeVersionType: String? {
-        get { storage.activeVersionType }
-        set { uniqueStorage().activeVersionType = newValue }
+        get { storage.packed.activeVersionType }
+        set { uniqueStorage().packed.activeVersionType = newValue }
     }
 
     private mutating func uniqueStorage() -> Storage {
-        if !isKnownUniquelyReferenced(&storage) { storage = Storage(copying: storage) }
+        if !isKnownUniquelyReferenced(&storage) { storage = Storage(storage.packed) }
         return storage
     }
 
-    public init(_ fields: Fields) { storage = Storage(fields) }
+    public init(_ fields: Fields) { storage = Storage(Packed(fields)) }
 
-    public init(from decoder: any Decoder) throws { storage = Storage(try Fields(from: decoder)) }
+    public init(from decoder: any Decoder) throws { storage = Storage(Packed(try Fields(from: decoder))) }
 
     /// The same keys as `Fields`: the storage does not show in the files.
-    public func encode(to encoder: any Encoder) throws { try storage.fields.encode(to: encoder) }
+    public func encode(to encoder: any Encoder) throws { try storage.packed.fields.encode(to: encoder) }
 
     public static func == (first: ListedWorkflow, second: ListedWorkflow) -> Bool {
-        first.storage === second.storage || first.storage.isEqual(to: second.storage)
+        first.storage === second.storage || first.storage.packed == second.storage.packed
     }
 
     public init?(item: JSONValue) {
@@ -209,14 +177,14 @@ public struct ListedWorkflow: Sendable, Codable, Equatable {
         let active = item["active_version"] ?? item["activeVersion"]
         // Times normalised as they are packed: `Timestamp.normalize` without the text.
         func packed(_ text: String?) -> PackedTimestamp { Timestamp.milliseconds(of: text).map { .milliseconds($0) } ?? .absent }
-        self.init(Fields(
+        storage = Storage(Packed(
             id: id,
             // NUL cannot be stored faithfully (SQLite's C strings end there): it becomes U+FFFD.
             name: Self.withoutNUL(item["name"]?.stringValue ?? ""),
             description: item["description"]?.stringValue.map(Self.withoutNUL),
             status: item["status"]?.stringValue,
-            createdAt: nil,
-            updatedAt: nil,
+            createdAt: packed(item["createdAt"]?.stringValue),
+            updatedAt: packed(item["updatedAt"]?.stringValue),
             calloutTrigger: item["calloutTrigger"]?.boolValue,
             ondemandTrigger: item["ondemandTrigger"]?.boolValue,
             scheduledTrigger: item["scheduledTrigger"]?.boolValue,
@@ -225,8 +193,6 @@ public struct ListedWorkflow: Sendable, Codable, Equatable {
             activeVersionID: active?["id"]?.intValue,
             activeVersion: active?["version"]?.stringValue,
             activeVersionType: active?["type"]?.stringValue))
-        storage.createdAt = packed(item["createdAt"]?.stringValue)
-        storage.updatedAt = packed(item["updatedAt"]?.stringValue)
     }
 
     /// Whether a listed text held a NUL character (the caller warns).
@@ -272,5 +238,16 @@ extension ListedWorkflow {
             add(workflow.activeVersionType)
         }
         return Digest.sha256Hex(Data(bytes))
+    }
+}
+
+/// Not in the type: an initializer there would take the place of its memberwise one.
+extension ListedWorkflow.Packed {
+    init(_ fields: ListedWorkflow.Fields) {
+        self.init(id: fields.id, name: fields.name, description: fields.description, status: fields.status,
+                  createdAt: ListedWorkflow.PackedTimestamp(fields.createdAt), updatedAt: ListedWorkflow.PackedTimestamp(fields.updatedAt),
+                  calloutTrigger: fields.calloutTrigger, ondemandTrigger: fields.ondemandTrigger, scheduledTrigger: fields.scheduledTrigger,
+                  interval: fields.interval, timezone: fields.timezone, activeVersionID: fields.activeVersionID,
+                  activeVersion: fields.activeVersion, activeVersionType: fields.activeVersionType)
     }
 }

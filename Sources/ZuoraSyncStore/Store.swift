@@ -185,8 +185,9 @@ public final class Store: Sendable {
     /// The customer's stored workflows by Zuora id.
     public func storedWorkflows(customerSlug: String) throws -> [Int64: StoredWorkflow] {
         try read { db in
-            // Row by row into the map: not all rows first, then the map (both at once, for a
-            // tenant of 20,000 workflows, at an unchanged resync's peak).
+            // Row by row into the map: on SQLite, not all rows first, then the map (both at once,
+            // for a tenant of 20,000 workflows, at an unchanged resync's peak). PostgreSQL hands
+            // over its whole result first either way.
             var stored: [Int64: StoredWorkflow] = [:]
             try db.forEachRow("""
                 SELECT w.id, w.zuora_id, w.name, w.status, w.version, w.updated_on, w.export_sha256

@@ -42,7 +42,7 @@ struct ZuoraSync: AsyncParsableCommand {
         // of 20,000 workflows at 200 MB instead of 164 MB. 2 arenas made ten customers at once
         // wait on malloc (1.25 s instead of 0.86 s); 4 keep both. MALLOC_ARENA_MAX still wins.
         if environment["MALLOC_ARENA_MAX"] == nil { ProcessTuning.limitMallocArenas(to: 4) }
-        // Large blocks (above 128 KB: pieces of files, arrays as long as the tenant's listing) go
+        // Large blocks (128 KB and more: arrays as long as the tenant's listing, large exports) go
         // back to the system when freed. MALLOC_MMAP_THRESHOLD_ still wins.
         if environment["MALLOC_MMAP_THRESHOLD_"] == nil { ProcessTuning.fixLargeBlockThreshold(bytes: 128 << 10) }
         if let point = environment["ZUORA_SYNC_CRASH_AT"].flatMap(Int.init) { CrashPoints.arm(at: point) }

@@ -459,14 +459,18 @@ struct ProportionalWorkTests {
         let original = try #require(ListedWorkflow(item: item))
         var copy = original
         #expect(copy == original)
+        #expect(try #require(ListedWorkflow(item: item)) == original, "equal fields in storages of their own")
         copy.updatedAt = "2026-11-30T00:00:00.000Z"
         copy.activeVersion = "1.3"
         #expect(original.updatedAt == Timestamp.normalize("2026-11-29T10:00:00Z") && original.activeVersion == "1.2")
         #expect(copy.updatedAt == "2026-11-30T00:00:00.000Z" && copy.activeVersion == "1.3" && copy.name == "Renewals")
         #expect(copy != original)
         let encoded = try CanonicalJSON.encode(original)
-        #expect(encoded == (try CanonicalJSON.encode(original.fields)))
-        #expect(try JSONValue.parse(encoded)["activeVersionID"] == .int(70))
+        // The keys of the files written before the storage was shared.
+        #expect(try JSONValue.parse(encoded) == JSONValue.object([
+            "id": .int(7), "name": .string("Renewals"), "status": .string("Active"), "updatedAt": .string("2026-11-29T10:00:00.000Z"),
+            "ondemandTrigger": .bool(true), "activeVersionID": .int(70), "activeVersion": .string("1.2"), "activeVersionType": .string("Workflow::Setup"),
+        ]))
         #expect(try CanonicalJSON.decode(ListedWorkflow.self, from: encoded) == original)
         #expect(MemoryLayout<ListedWorkflow>.size == MemoryLayout<Int>.size, "a copy is one reference")
         // Times are held as numbers when their text is the canonical form, as text otherwise:
@@ -481,6 +485,11 @@ struct ProportionalWorkTests {
             #expect(try CanonicalJSON.decode(ListedWorkflow.self, from: CanonicalJSON.encode(copy)).createdAt == text)
         }
         #expect(ListedWorkflow.PackedTimestamp(nil) == .absent)
+        // A listed time whose canonical text does not survive parsing's rounding: packed from the
+        // listing, kept as text when read back from a file, and equal either way.
+        let rounded = try #require(ListedWorkflow(item: .object(["id": .int(8), "name": .string("x"), "updatedAt": .string("2004-04-10T18:08:28.9395Z")])))
+        let readBack = try CanonicalJSON.decode(ListedWorkflow.self, from: CanonicalJSON.encode(rounded))
+        #expect(readBack.updatedAt == rounded.updatedAt && readBack == rounded)
     }
 
     /// A hash held as 32 bytes reads back as the text it was made from, and compares as that
@@ -490,13 +499,12 @@ struct ProportionalWorkTests {
         #expect(SHA256Hash(hex: hex).hex == hex)
         #expect(SHA256Hash(hex: hex) == SHA256Hash(hex: hex))
         #expect(SHA256Hash(hex: hex) != SHA256Hash(hex: Digest.sha256Hex("another export")))
-        #expect(Set([SHA256Hash(hex: hex), SHA256Hash(hex: String(hex))]).count == 1)
+        #expect(Set([SHA256Hash(hex: hex), SHA256Hash(hex: String(decoding: Array(hex.utf8), as: UTF8.self))]).count == 1)
         for other in [hex.uppercased(), String(hex.dropLast()), hex + "0", "", "zz" + hex.dropFirst(2), String(repeating: "0", count: 64)] {
             #expect(SHA256Hash(hex: other).hex == other)
             #expect((SHA256Hash(hex: other) == SHA256Hash(hex: hex)) == (other == hex))
         }
         #expect(SHA256Hash(hex: String(repeating: "0", count: 64)) != SHA256Hash(hex: "0"))
-        #expect(MemoryLayout<SHA256Hash>.size <= 48, "no text kept for a valid hash")
     }
 
     /// A list written item by item (the snapshot index and a state's list, from a database cursor)

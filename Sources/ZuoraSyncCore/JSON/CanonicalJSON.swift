@@ -72,23 +72,27 @@ public enum Timestamp {
         var ms = millis % 1000
         if ms < 0 { ms += 1000; seconds -= 1 }
         let parts = civil(from: seconds)
-        // Digits written by hand: `String(format:)` cost more than the rest of this on hot paths.
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(24)
-        func digits(_ value: Int, _ width: Int) {
-            var divisor = 1
-            for _ in 1..<width { divisor *= 10 }
-            var rest = max(0, value)
-            while divisor > 0 {
-                bytes.append(UInt8(48 + (rest / divisor) % 10))
-                rest %= divisor
-                divisor /= 10
+        // Digits written by hand (`String(format:)` cost more than the rest of this on hot paths),
+        // straight into the string's own storage: one allocation per time.
+        return String(unsafeUninitializedCapacity: 24) { bytes in
+            var count = 0
+            func digits(_ value: Int, _ width: Int) {
+                var divisor = 1
+                for _ in 1..<width { divisor *= 10 }
+                var rest = max(0, value)
+                while divisor > 0 {
+                    bytes[count] = UInt8(48 + (rest / divisor) % 10)
+                    count += 1
+                    rest %= divisor
+                    divisor /= 10
+                }
             }
+            func byte(_ value: UInt8) { bytes[count] = value; count += 1 }
+            digits(parts.year, 4); byte(45); digits(parts.month, 2); byte(45); digits(parts.day, 2)
+            byte(84); digits(parts.hour, 2); byte(58); digits(parts.minute, 2); byte(58)
+            digits(parts.second, 2); byte(46); digits(Int(ms), 3); byte(90)
+            return count
         }
-        digits(parts.year, 4); bytes.append(45); digits(parts.month, 2); bytes.append(45); digits(parts.day, 2)
-        bytes.append(84); digits(parts.hour, 2); bytes.append(58); digits(parts.minute, 2); bytes.append(58)
-        digits(parts.second, 2); bytes.append(46); digits(Int(ms), 3); bytes.append(90)
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Accepts ISO 8601 with or without fractional seconds and with `Z` or an offset, and
@@ -142,7 +146,6 @@ public enum Timestamp {
         return Date(timeIntervalSince1970: seconds)
     }
 
-    /// Normalises a Zuora timestamp to UTC ISO 8601 with milliseconds; nil when unparseable.
     /// Milliseconds since 1970 of a time `parse` accepts, truncated as `format` truncates them:
     /// `format(milliseconds: milliseconds(of: text)!) == normalize(text)`.
     public static func milliseconds(of text: String?) -> Int64? {
@@ -150,6 +153,7 @@ public enum Timestamp {
         return milliseconds(date)
     }
 
+    /// Normalises a Zuora timestamp to UTC ISO 8601 with milliseconds; nil when unparseable.
     public static func normalize(_ text: String?) -> String? {
         guard let text, let date = parse(text) else { return nil }
         return format(date)

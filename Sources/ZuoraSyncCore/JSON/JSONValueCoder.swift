@@ -60,8 +60,8 @@ public enum JSONValueEncoder {
             let path = codingPath()
             return .lazyArray(LazyArray(items: array, depth: path.count, codingPath: path))
         case let dictionary as any LazilyEncodedDictionary where depth == 1:
-            // A field of the top value only: the top value itself stays an object, to which
-            // `extraFields` are added.
+            // A field of the top value (or an item of a top-level list), not the top value itself:
+            // that stays an object, to which `extraFields` are added.
             let path = codingPath()
             return .lazyObject(LazyObject(items: dictionary, depth: path.count, codingPath: path))
         default:
@@ -102,7 +102,7 @@ enum EncodingNode {
     /// The top value, or an array that is one of its fields: its items are encoded one at a time
     /// as the file is written, so a list of 20,000 items is never held encoded.
     case lazyArray(LazyArray)
-    /// A dictionary with text keys that is a field of the top value: its values are encoded one at
+    /// A dictionary with text keys at depth 1 (a field of the top value): its values are encoded one at
     /// a time as the file is written (a snapshot tree's stats name 20,000 files: 9 MB at a first
     /// sync's peak as a tree of encoded values, heaptrack).
     case lazyObject(LazyObject)
@@ -216,9 +216,10 @@ extension CanonicalWriter {
     }
 }
 
+/// A dictionary's key as Swift's own dictionary encoding makes it (a number for a numeric text).
 struct TextKey: CodingKey {
     var stringValue: String
-    var intValue: Int? { nil }
+    var intValue: Int? { Int(stringValue) }
     init(_ key: String) { stringValue = key }
     init?(stringValue: String) { self.stringValue = stringValue }
     init?(intValue: Int) { return nil }

@@ -1,5 +1,5 @@
-/// A SHA-256 held as its 32 bytes, not as 64 characters of text: a map of a tenant's 20,000
-/// export hashes then holds no string for each (about 110 bytes of heap each as `String`).
+/// A SHA-256 held as four words in place, not as 64 characters of text: a map of a tenant's
+/// 20,000 export hashes then holds no string for each (about 110 bytes of heap each as `String`).
 /// Text that is not a lower-case hex SHA-256 (a hand-edited store) is kept as it is, so nothing
 /// compares equal that did not before.
 public struct SHA256Hash: Hashable, Sendable {

@@ -150,7 +150,7 @@ public struct SnapshotWriter: Sendable {
 
     /// A snapshot file written as its export was stored (`placeStored`), before the refresh that
     /// writes the index.
-    /// Kept for every workflow a first sync stores: its hash as 32 bytes, not as text.
+    /// Kept for every workflow a first sync stores: its hash in place, not as text.
     public struct PlacedFile: Sendable {
         var sha256: SHA256Hash
         var stamp: FileStamp
@@ -220,7 +220,7 @@ public struct SnapshotWriter: Sendable {
         // The store's index read as it comes, for its fingerprint and each workflow's export; it is
         // read again, row by row, only if the index file must be written.
         let indexFingerprint = IndexFingerprint()
-        // As 32 bytes each, not as text: held through the whole check.
+        // In place, not as text: held through the whole check.
         var hashes: [Int64: SHA256Hash] = [:]
         try store.forEachIndexEntry(customerSlug: customerSlug) { entry in
             indexFingerprint.add(entry)
@@ -293,7 +293,7 @@ public struct SnapshotWriter: Sendable {
             try PathSafety.remove(workflowsDirectory.appendingPathComponent(name))
             removed += 1
         }
-        // Removed in place: a filtered copy would hold a second map of every file at the peak.
+        // Removed in place: a filtered copy would be one more map of every file at the peak.
         for name in stats.files.keys.filter({ !keep($0) }) { stats.files[name] = nil }
         if !indexIsCurrent {
             // Compared byte for byte, so a hand edit is undone too. Read from the store again: a
