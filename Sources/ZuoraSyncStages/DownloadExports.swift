@@ -101,10 +101,12 @@ public struct DownloadExports: StageKind {
             await queue.push(targets)
         }
 
-        let outcomes: [Outcome] = try await withThrowingTaskGroup(of: [Outcome].self) { group in
+        // One list for every worker, in the shape the result keeps: not a list of outcomes per
+        // worker, joined and then split (three lists as long as the tenant at the end).
+        let finished = FinishedExports()
+        try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<workers {
                 group.addTask {
-                    var mine: [Outcome] = []
                     do {
                         while let workflow = await queue.next() {
                             try Task.checkCancellation()
@@ -114,7 +116,7 @@ public struct DownloadExports: StageKind {
                             if case .downloaded(let item) = outcome {
                                 context.publish([Streamed(listed: workflow, downloaded: item)], from: Self.self)
                             }
-                            mine.append(outcome)
+                            finished.add(outcome)
                             let (done, total) = tally.finishOne()
                             context.progress(done, of: total, unit: "exports")
                         }
@@ -122,7 +124,6 @@ public struct DownloadExports: StageKind {
                         await queue.close(discarding: true)   // the other workers stop too
                         throw error
                     }
-                    return mine
                 }
             }
             do {
@@ -138,19 +139,10 @@ public struct DownloadExports: StageKind {
             }
             await queue.close()
             context.progress(tally.done, of: tally.total, unit: "exports")
-            var all: [Outcome] = []
-            for try await part in group { all += part }
-            return all
+            try await group.waitForAll()
         }
 
-        var downloaded: [Result.Downloaded] = []
-        var failed: [Result.Failed] = []
-        for outcome in outcomes {
-            switch outcome {
-            case .downloaded(let item): downloaded.append(item)
-            case .failed(let item): failed.append(item)
-            }
-        }
+        var (downloaded, failed) = finished.take()
         downloaded.sort { $0.id < $1.id }
         failed.sort { $0.id < $1.id }
         // Exports were written without a per-file fsync; one flush before the stage can commit.
@@ -265,6 +257,31 @@ actor WorkQueue<Item: Sendable> {
         }
         if isClosed { return nil }
         return await withCheckedContinuation { waiting.append($0) }
+    }
+}
+
+/// What the workers finished, as the result keeps it.
+final class FinishedExports: @unchecked Sendable {
+    // @unchecked: the lists are only touched under `lock`.
+    private let lock = NSLock()
+    private var downloaded: [DownloadExports.Result.Downloaded] = []
+    private var failed: [DownloadExports.Result.Failed] = []
+
+    func add(_ outcome: DownloadExports.Outcome) {
+        lock.withLock {
+            switch outcome {
+            case .downloaded(let item): downloaded.append(item)
+            case .failed(let item): failed.append(item)
+            }
+        }
+    }
+
+    /// The lists, handed over (the collector keeps nothing).
+    func take() -> ([DownloadExports.Result.Downloaded], [DownloadExports.Result.Failed]) {
+        lock.withLock {
+            defer { downloaded = []; failed = [] }
+            return (downloaded, failed)
+        }
     }
 }
 
