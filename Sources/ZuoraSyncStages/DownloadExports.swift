@@ -139,7 +139,9 @@ public struct DownloadExports: StageKind {
             }
             await queue.close()
             context.progress(tally.done, of: tally.total, unit: "exports")
-            try await group.waitForAll()
+            // The first failure ends the group and cancels the other workers' requests in flight
+            // (`waitForAll` would let them run to the end, through their retries).
+            for try await _ in group {}
         }
 
         var (downloaded, failed) = finished.take()

@@ -83,6 +83,46 @@ struct StageUnitTests {
         #expect(progress.allSatisfy { $0.total == 2 && $0.unit == "exports" && $0.stage == DownloadExports.name && $0.customer == "acme" })
     }
 
+    /// A worker's failure stops the stage at once: the other workers' requests in flight are
+    /// cancelled, not waited for (through their retries and Retry-After waits).
+    @Test func aFailedWorkerCancelsTheOtherWorkersRequests() async throws {
+        final class Transport: HTTPTransport, @unchecked Sendable {
+            // @unchecked: `secondStarted` and `secondWasCancelled` are only touched under `lock`.
+            let scripted = ScriptedTransport()
+            private let lock = NSLock()
+            private var secondStarted = false
+            private var secondWasCancelledValue = false
+            var secondWasCancelled: Bool { lock.withLock { secondWasCancelledValue } }
+
+            func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+                if request.url.path.hasSuffix("/workflows/2/export") {
+                    lock.withLock { secondStarted = true }
+                    do {
+                        // Ends the test's wait if the stage never cancels it (the test then fails).
+                        try await Task.sleep(for: .seconds(20))
+                    } catch {
+                        lock.withLock { secondWasCancelledValue = true }
+                        throw error
+                    }
+                    return StageUnitTests.json(StageUnitTests.export(2))
+                }
+                if request.url.path.hasSuffix("/workflows/1/export") {
+                    // Fails only once the other export is in flight: rate limited for longer than
+                    // `retry.max_retry_after`, which stops the customer.
+                    while !lock.withLock({ secondStarted }) { try await Task.sleep(for: .milliseconds(1)) }
+                    return HTTPResponse(status: 429, headers: ["Retry-After": "86400"])
+                }
+                return try await scripted.send(request)
+            }
+        }
+        let transport = Transport()
+        Self.tokenRoute(transport.scripted)
+        let harness = try StageHarness(transport: transport)
+        try harness.given(FetchWorkflowPages.self, result: Self.listing([Self.item(1, "a"), Self.item(2, "b")]))
+        await #expect(throws: (any Error).self) { try await harness.run(DownloadExports.self) }
+        #expect(transport.secondWasCancelled, "the other worker's request was cancelled")
+    }
+
     @Test func saveWorkflowsAndExtractTasksStoreRowsAndTasks() async throws {
         let harness = try StageHarness()
         let listing = Self.listing([Self.item(1, "a"), Self.item(2, "b")])
