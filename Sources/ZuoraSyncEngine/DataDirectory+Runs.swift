@@ -6,9 +6,11 @@ extension DataDirectory {
     /// (listings show those as warnings: a damaged run never silently disappears).
     public func manifestListing() -> StateListing<RunManifest> {
         var listing = StateListing<RunManifest>()
-        for name in runNames() {
+        let names = runNames()
+        ManifestMemo.shared.keepOnly(Set(names.map { manifest($0).path }), under: runs)
+        for name in names {
             do {
-                var item = try CanonicalJSON.readVersioned(RunManifest.self, from: manifest(name))
+                var item = try ManifestMemo.shared.manifest(at: manifest(name))
                 item.directory = run(name)
                 listing.items.append(item)
             } catch let error as FileError {
@@ -27,7 +29,7 @@ extension DataDirectory {
     /// The sequence number for a new run. Run ids start with their start time, so only the newest
     /// few manifests need reading, however many runs have piled up.
     public func nextSequence() -> Int {
-        let newest = runNames().sorted(by: >).prefix(20).compactMap { try? CanonicalJSON.readVersioned(RunManifest.self, from: manifest($0)) }
+        let newest = runNames().sorted(by: >).prefix(20).compactMap { try? ManifestMemo.shared.manifest(at: manifest($0)) }
         return (newest.map(\.sequence).max() ?? 0) + 1
     }
 

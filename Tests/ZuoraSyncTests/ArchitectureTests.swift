@@ -185,3 +185,42 @@ enum GRDBRows {
         return result
     }
 }
+
+/// Run manifests are read once per file in a process, however often a run lists them, and read
+/// again when their file is replaced; a removed run is forgotten.
+@Suite struct ManifestMemoTests {
+    @Test func aManifestIsReadOncePerFileAndAgainWhenReplaced() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("zuora-sync-memo-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        PathSafety.protect(root)
+        let directory = DataDirectory(root)
+        func write(_ id: String, sequence: Int, status: RunStatus) throws {
+            let manifest = RunManifest(id: id, sequence: sequence, pipelineName: "p", pipelinePath: "p", pipeline: PipelineDefinition(name: "p", stages: []),
+                                       customers: [], options: RunOptions(), status: status, startedAt: Date(timeIntervalSince1970: 0), results: [])
+            try FileManager.default.createDirectory(at: directory.run(id), withIntermediateDirectories: true)
+            try AtomicFile.write(CanonicalJSON.encode(manifest, formatVersion: RunManifest.currentFormatVersion), to: directory.manifest(id))
+        }
+        let first = "20260101T000000Z-aaaaaa", second = "20260101T000100Z-bbbbbb"
+        try write(first, sequence: 1, status: .succeeded)
+        try write(second, sequence: 2, status: .running)
+        let memo = ManifestMemo.shared
+        var reads: Int { memo.reads(in: directory.runs) }
+        let before = reads
+        #expect(directory.manifests().map(\.id) == [second, first])
+        let afterFirstListing = reads
+        #expect(before == 0 && afterFirstListing == 2)
+        #expect(directory.manifests().map(\.status) == [.running, .succeeded])
+        #expect(directory.nextSequence() == 3)
+        #expect(reads == afterFirstListing, "listed again: nothing read again")
+        // Replaced (a new file under the same name): read again, and only that one.
+        try write(second, sequence: 2, status: .failed)
+        #expect(directory.manifests().map(\.status) == [.failed, .succeeded])
+        #expect(reads == afterFirstListing + 1)
+        // Removed: no longer listed, and forgotten.
+        try FileManager.default.removeItem(at: directory.run(first))
+        #expect(directory.manifests().map(\.id) == [second])
+        try write(first, sequence: 1, status: .succeeded)
+        #expect(directory.manifests().count == 2)
+        #expect(reads == afterFirstListing + 2, "a run written again under a removed run's name is read")
+    }
+}
