@@ -387,6 +387,26 @@ struct ProportionalWorkTests {
         #expect(try CanonicalJSON.decode(Sample.self, from: ours) == expected)
     }
 
+    /// A key encoded again is written once, with its last value, in the one-line form too
+    /// (Foundation's encoder stops the process on the nested container here).
+    @Test func aKeyEncodedTwiceIsWrittenOnceWithItsLastValue() throws {
+        struct Twice: Encodable {
+            enum Key: String, CodingKey { case b, a, c }
+            func encode(to encoder: any Encoder) throws {
+                var container = encoder.container(keyedBy: Key.self)
+                try container.encode(1, forKey: .a)
+                try container.encode("x", forKey: .b)
+                try container.encode(2, forKey: .a)
+                try container.encode(3, forKey: .c)
+                var nested = container.nestedContainer(keyedBy: Key.self, forKey: .b)
+                try nested.encode(true, forKey: .a)
+            }
+        }
+        let expected = JSONValue.object(["a": .int(2), "b": .object(["a": .bool(true)]), "c": .int(3)]).canonicalData()
+        #expect(try CanonicalJSON.encode(Twice()) == expected)
+        #expect(try CanonicalJSON.encodeLine(Twice()) == JSONValue.parse(expected).compactCanonicalString())
+    }
+
     /// A nested value is kept as its bytes until the file is written, at about its size: a map of
     /// 20,000 small values (a snapshot tree's file stamps) must not hold a spare buffer each.
     @Test func nestedValuesAreKeptAtAboutTheirSize() throws {
