@@ -11,23 +11,6 @@ import ZuoraSyncCore
 final class ManifestMemo: Sendable {
     static let shared = ManifestMemo()
 
-    /// Which file, as `lstat` tells it.
-    struct FileIdentity: Equatable {
-        var device: UInt64
-        var inode: UInt64
-        var size: Int64
-        var modifiedNanoseconds: Int64
-
-        init?(_ url: URL) {
-            var info = stat()
-            guard lstat(url.path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
-            device = UInt64(info.st_dev)
-            inode = UInt64(info.st_ino)
-            size = Int64(info.st_size)
-            modifiedNanoseconds = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
-        }
-    }
-
     private struct State {
         var entries: [String: (identity: FileIdentity, manifest: RunManifest)] = [:]
         /// Manifests read from disk, by the directory of runs they are in (tests).
@@ -41,7 +24,7 @@ final class ManifestMemo: Sendable {
 
     /// The manifest in `url`, read only if this process has not read this very file before.
     func manifest(at url: URL) throws -> RunManifest {
-        guard let identity = FileIdentity(url) else {
+        guard let identity = FileIdentity(regularFile: url) else {
             return try CanonicalJSON.readVersioned(RunManifest.self, from: url)   // fails clearly
         }
         if let known = state.withLock({ $0.entries[url.path] }), known.identity == identity { return known.manifest }
@@ -49,7 +32,7 @@ final class ManifestMemo: Sendable {
         state.withLock { $0.reads[runs, default: 0] += 1 }
         let manifest = try CanonicalJSON.readVersioned(RunManifest.self, from: url)
         // Kept only if the file did not change while it was read.
-        if FileIdentity(url) == identity { state.withLock { $0.entries[url.path] = (identity, manifest) } }
+        if FileIdentity(regularFile: url) == identity { state.withLock { $0.entries[url.path] = (identity, manifest) } }
         return manifest
     }
 

@@ -131,9 +131,7 @@ public struct SnapshotWriter: Sendable {
     }
 
     static func stamp(_ url: URL) -> FileStamp? {
-        var info = stat()
-        guard lstat(url.path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
-        return FileStamp(size: Int64(info.st_size), modifiedNanoseconds: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec))
+        FileIdentity(regularFile: url).map { FileStamp(size: $0.size, modifiedNanoseconds: $0.modifiedNanoseconds) }
     }
 
     /// Writes the workflow's snapshot file atomically (people read snapshots at any time); returns
@@ -149,8 +147,7 @@ public struct SnapshotWriter: Sendable {
     }
 
     /// A snapshot file written as its export was stored (`placeStored`), before the refresh that
-    /// writes the index.
-    /// Kept for every workflow a first sync stores: its hash in place, not as text.
+    /// writes the index. Kept for every workflow a first sync stores: its hash in place, not as text.
     public struct PlacedFile: Sendable {
         var sha256: SHA256Hash
         var stamp: FileStamp
