@@ -45,12 +45,20 @@ public final class Store: Sendable {
         self.database = database
     }
 
+    /// The page size of a database this creates: 16 KB, not SQLite's 4 KB. A stored export (about
+    /// 24 KB) takes two pages instead of six, and each page is a frame in the write-ahead log and
+    /// a write again at the checkpoint: a first sync of 5,000 workflows made 62 `pwrite`s per
+    /// workflow with 4 KB pages. A database created earlier keeps its page size (SQLite cannot
+    /// change it in WAL mode without rewriting the file); this setting is ignored for it.
+    static let newDatabasePageSize = 16384
+
     /// Opens (creating and migrating) the SQLite database at `url`.
     public convenience init(url: URL) throws {
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         var configuration = Configuration()
         configuration.busyMode = .timeout(30)
         configuration.foreignKeysEnabled = true
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA page_size = \(Self.newDatabasePageSize)") }
         // Two processes opening a new data directory at once must not both create the schema.
         let lockFD = open(url.path + ".migrate.lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
         if lockFD >= 0 { flock(lockFD, LOCK_EX) }
