@@ -389,8 +389,8 @@ public final class Store: Sendable {
                 return storedRows[item.listed.id] != values || exportDiffers ? (item, values) : nil
             }
             // 100 rows a statement: one round trip per 100 workflows on PostgreSQL.
-            for start in stride(from: 0, to: changed.count, by: 100) {
-                let chunk = Array(changed[start..<min(start + 100, changed.count)])
+            for rows in Self.statementRows(changed.count, maxRows: 100, dialect: db.dialect) {
+                let chunk = changed[rows]
                 var values: [SQLValue] = []
                 values.reserveCapacity(chunk.count * 19)
                 for (item, listedValues) in chunk {
@@ -408,7 +408,7 @@ public final class Store: Sendable {
                         export.sqlValue, (export == nil ? nil : item.exportSHA256).sqlValue, (export == nil ? nil : now).sqlValue, now.sqlValue,
                     ]
                 }
-                try db.execute("""
+                try db.executeReused("""
                     INSERT INTO workflows (customer_id, zuora_id, name, description, status, type, version, active_version_id,
                         callout_trigger, ondemand_trigger, scheduled_trigger, interval, timezone, created_on, updated_on,
                         export, export_sha256, export_synced_at, last_synced_at)
@@ -540,8 +540,8 @@ public final class Store: Sendable {
     static func insertTasks(_ workflows: [(rowID: Int64, extraction: TaskExtraction)], _ db: any SQLSession) throws {
         let taskColumns = 16
         let tasks = workflows.flatMap { workflow in workflow.extraction.tasks.map { (workflow.rowID, $0) } }
-        for chunk in stride(from: 0, to: tasks.count, by: 50) {
-            let slice = tasks[chunk..<min(chunk + 50, tasks.count)]
+        for rows in statementRows(tasks.count, maxRows: 50, dialect: db.dialect) {
+            let slice = tasks[rows]
             var values: [SQLValue] = []
             values.reserveCapacity(slice.count * taskColumns)
             for (rowID, task) in slice {
@@ -552,25 +552,43 @@ public final class Store: Sendable {
                     task.css.sqlValue, task.zuoraOrgID.sqlValue, task.subprocessID.sqlValue,
                 ]
             }
-            try db.execute("""
+            try db.executeReused("""
                 INSERT INTO tasks (workflow_id, zuora_task_id, parent_task_id, name, action_type, call_type, object, object_id,
                     priority, concurrent_limit, tags, parameters, assignment, css, zuora_org_id, subprocess_id)
                 VALUES \(Self.placeholders(rows: slice.count, columns: taskColumns))
                 """, values)
         }
         let linkages = workflows.flatMap { workflow in workflow.extraction.linkages.map { (workflow.rowID, $0) } }
-        for chunk in stride(from: 0, to: linkages.count, by: 100) {
-            let slice = linkages[chunk..<min(chunk + 100, linkages.count)]
+        for rows in statementRows(linkages.count, maxRows: 100, dialect: db.dialect) {
+            let slice = linkages[rows]
             var values: [SQLValue] = []
             for (rowID, linkage) in slice {
                 values += [rowID.sqlValue, linkage.linkageType.sqlValue, linkage.sourceWorkflowID.sqlValue,
                            linkage.sourceTaskID.sqlValue, linkage.targetTaskID.sqlValue]
             }
-            try db.execute("""
+            try db.executeReused("""
                 INSERT INTO linkages (workflow_id, linkage_type, source_workflow_id, source_task_id, target_task_id)
                 VALUES \(Self.placeholders(rows: slice.count, columns: 5))
                 """, values)
         }
+    }
+
+    /// The rows of each statement of a multi-row insert of `count` rows: as many statements of
+    /// `maxRows` as fit, then, on SQLite, the rest in descending powers of two (73 of 100: 64, 8,
+    /// 1). A call site then runs a few statement texts, which the connection keeps prepared
+    /// (`executeReused`), instead of one for every count. PostgreSQL, where each statement is a
+    /// round trip, takes the rest in one.
+    static func statementRows(_ count: Int, maxRows: Int, dialect: SQLDialect) -> [Range<Int>] {
+        precondition(maxRows > 0)
+        var ranges: [Range<Int>] = []
+        var start = 0
+        while start < count {
+            let rest = count - start
+            let rows = rest >= maxRows || dialect == .postgresql ? min(rest, maxRows) : 1 << (Int.bitWidth - 1 - rest.leadingZeroBitCount)
+            ranges.append(start..<start + rows)
+            start += rows
+        }
+        return ranges
     }
 
     /// `(?, ?), (?, ?)` for a multi-row insert.

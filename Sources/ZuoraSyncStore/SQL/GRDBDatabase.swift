@@ -25,10 +25,12 @@ struct GRDBSession: SQLSession {
     let db: Database
     var dialect: SQLDialect { .sqlite }
 
-    /// Statements with more parameters than this are prepared for each use, not cached: they are
-    /// the multi-row inserts and `IN` lists, one statement per number of rows, and SQLite keeps a
-    /// program and a cell per parameter for each. With batches of every size, the cached ones held
-    /// 22 MB at a 20,000 first sync's peak (heaptrack), against 1-2 ms of preparing per batch.
+    /// Statements with more parameters than this are prepared for each use, not cached, unless
+    /// run through `executeReused`: they are the `IN` lists and multi-row inserts, one statement
+    /// per number of rows, and SQLite keeps a program and a cell per parameter for each. With
+    /// batches of every size, the cached ones held 22 MB at a 20,000 first sync's peak
+    /// (heaptrack). The multi-row inserts come in a few row counts (`Store.statementRows`) and
+    /// are cached: preparing one for each use was 4 % of a first sync's CPU.
     static let largestCachedStatement = 64
 
     private static func isCached(parameters: Int) -> Bool { parameters <= largestCachedStatement }
@@ -41,6 +43,12 @@ struct GRDBSession: SQLSession {
         let statement = try statement(sql, parameters: arguments.count)
         try statement.execute(arguments: StatementArguments(arguments.map(\.databaseValue)))
         if Self.isCached(parameters: arguments.count) { Self.release(statement) }
+    }
+
+    func executeReused(_ sql: String, _ arguments: [SQLValue]) throws {
+        let statement = try db.cachedStatement(sql: sql)
+        try statement.execute(arguments: StatementArguments(arguments.map(\.databaseValue)))
+        Self.release(statement)
     }
 
     /// A cached statement keeps its last arguments (GRDB's copy, and SQLite's bound copy for a

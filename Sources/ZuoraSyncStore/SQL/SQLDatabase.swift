@@ -12,6 +12,11 @@ public protocol SQLSession {
     var dialect: SQLDialect { get }
     /// Runs a statement; `?` placeholders take `arguments` in order.
     func execute(_ sql: String, _ arguments: [SQLValue]) throws
+    /// Runs a statement whose text the caller runs again and again with other arguments (a
+    /// multi-row insert of one of a few row counts, `Store.statementRows`): the connection keeps
+    /// it prepared however many parameters it has, where `execute` prepares a large one for
+    /// each use.
+    func executeReused(_ sql: String, _ arguments: [SQLValue]) throws
     /// Runs a query and returns every row.
     func query(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow]
     /// Runs a query and hands over its rows one at a time, without holding them all (where the
@@ -22,6 +27,10 @@ public protocol SQLSession {
 }
 
 extension SQLSession {
+    public func executeReused(_ sql: String, _ arguments: [SQLValue]) throws {
+        try execute(sql, arguments)
+    }
+
     public func forEachRow(_ sql: String, _ arguments: [SQLValue], _ body: (SQLRow) throws -> Void) throws {
         for row in try query(sql, arguments) { try body(row) }
     }
