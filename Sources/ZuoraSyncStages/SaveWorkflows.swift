@@ -163,13 +163,16 @@ public struct SaveWorkflows: StageKind {
         let slug = context.customer.id
         let downloadsDirectory = try context.directory(of: DownloadExports.self)
         let objects = ObjectStore(dataDirectory: context.services.dataDirectory.root)
-        func exportText(_ id: Int64) throws -> String {
+        @Sendable func exportText(_ id: Int64) throws -> String {
             try String(contentsOf: DownloadExports.exportFile(id, in: downloadsDirectory), encoding: .utf8)
         }
+        // Off the cooperative pool: a transaction may wait for extract-tasks' (`BlockingWork`).
         @discardableResult
-        func apply(_ rows: [WorkflowUpsert]) throws -> [WorkflowChangeRow] {
-            try store.applyRecordingChanges(rows, customer: context.customer, syncedAt: context.runStartedAt, runID: context.runID,
-                                            exportText: exportText)
+        func apply(_ rows: [WorkflowUpsert]) async throws -> [WorkflowChangeRow] {
+            try await BlockingWork.run {
+                try store.applyRecordingChanges(rows, customer: context.customer, syncedAt: context.runStartedAt, runID: context.runID,
+                                                exportText: exportText)
+            }
         }
         // The objects are hard links to this run's copies: the bytes are on disk once. They are
         // flushed once, before the stage commits, if any is new.
@@ -186,7 +189,7 @@ public struct SaveWorkflows: StageKind {
         if let streamed {
             for try await part in streamed.batched(min: 100, max: 400, maxWait: .milliseconds(50)) {
                 try Task.checkCancellation()
-                let changes = try apply(part.map { WorkflowUpsert(listed: $0.listed, exportSHA256: $0.downloaded.sha256) })
+                let changes = try await apply(part.map { WorkflowUpsert(listed: $0.listed, exportSHA256: $0.downloaded.sha256) })
                 for item in part { try link(item.listed.id, item.downloaded.sha256) }
                 storedWhileStreaming += part.count
                 // Only the workflows whose stored export changed need their tasks extracted again
@@ -223,7 +226,7 @@ public struct SaveWorkflows: StageKind {
             let written = writtenListing(listing.workflows, failed: failed, stored: failed.isEmpty ? [:] : try store.storedWorkflows(customerSlug: slug))
             for start in stride(from: 0, to: written.count, by: 1000) {
                 try Task.checkCancellation()
-                try apply(written[start..<min(start + 1000, written.count)].map { WorkflowUpsert(listed: $0, exportSHA256: hashes[$0.id]) })
+                try await apply(written[start..<min(start + 1000, written.count)].map { WorkflowUpsert(listed: $0, exportSHA256: hashes[$0.id]) })
             }
             for item in downloads.downloaded { try link(item.id, item.sha256) }
             if linkedNewObjects { try objects.flush() }

@@ -232,3 +232,43 @@ struct TimestampFormatTests {
         }
     }
 }
+
+@Suite("Blocking work")
+struct BlockingWorkTests {
+    struct Refused: Error, Equatable {}
+
+    @Test func runsOutsideTheCooperativePoolAndHandsBackItsResultOrError() async throws {
+        #expect(!BlockingWork.isCurrentThread)
+        #expect(try await BlockingWork.run { BlockingWork.isCurrentThread ? 42 : 0 } == 42)
+        await #expect(throws: Refused.self) { try await BlockingWork.run { () throws -> Int in throw Refused() } }
+    }
+
+    /// More blocked pieces of work than the pool has threads, released by a task that needs a pool
+    /// thread to run: on the pool this would never finish. A watchdog thread (not the pool's)
+    /// releases them after a minute, and the test fails instead of hanging.
+    @Test func workBlockedOnItsThreadLeavesThePoolFree() async throws {
+        let blocked = ProcessInfo.processInfo.activeProcessorCount + 2
+        let started = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        let releasedByTheTask = DispatchSemaphore(value: 0)
+        let watchdogFired = DispatchSemaphore(value: 0)
+        Thread {
+            guard releasedByTheTask.wait(timeout: .now() + 60) == .timedOut else { return }
+            watchdogFired.signal()
+            for _ in 0..<blocked { release.signal() }
+        }.start()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<blocked {
+                group.addTask { try await BlockingWork.run { started.signal(); release.wait() } }
+            }
+            group.addTask {
+                // Waits on a pool thread until every piece of work has started on its own thread.
+                for _ in 0..<blocked { started.wait() }
+                releasedByTheTask.signal()
+                for _ in 0..<blocked { release.signal() }
+            }
+            try await group.waitForAll()
+        }
+        #expect(watchdogFired.wait(timeout: .now()) == .timedOut, "the blocked work held the pool's threads")
+    }
+}
