@@ -334,7 +334,10 @@ public struct PipelineRunner: Sendable {
                         for position in 1..<chain.count {
                             let (memberContext, reader) = contexts[position]
                             let kind = chain[position].kind
+                            let producer = chain[position - 1].kind.name
                             group.addTask {
+                                // Finished or failed, it no longer takes anything: its producer must not wait for it.
+                                defer { cache.releaseStream(for: producer) }
                                 do { return FinishedStage(position: position, outcome: .success(try await kind.execute(memberContext, reader))) } catch {
                                     return FinishedStage(position: position, outcome: .failure(error))
                                 }

@@ -60,19 +60,30 @@ public struct StageContext: Sendable {
         events.progress(done, of: total, unit: unit)
     }
 
-    /// Hands a part of this stage's output (a listed page) to a later stage streaming from it
-    /// while this one still runs; nothing happens when no stage streams from it.
-    public func publish<K: StageKind>(_ partial: K.Partial, from kind: K.Type) {
-        cache.publish(partial, for: K.name)
+    /// Hands a part of this stage's output (a listed page, downloaded exports: `count` items) to
+    /// a later stage streaming from it while this one still runs; nothing happens when no stage
+    /// streams from it. When that stage holds at most so many items it has not acknowledged
+    /// (`partials(of:holdingAtMost:)`), this waits while that many are out: a stage that cannot
+    /// keep up slows the one before it down instead of letting it queue everything.
+    public func publish<K: StageKind>(_ partial: K.Partial, from kind: K.Type, count: Int = 1) async {
+        await cache.publish(partial, count: count, for: K.name)
     }
 
     /// What an earlier stage running at the same time publishes, in order, ending when that stage
     /// committed and throwing when it failed. Nil when that stage is not running alongside this one
     /// (it committed earlier, or it is not the stage just before): read its result instead.
-    /// Readable once.
-    public func partials<K: StageKind>(of kind: K.Type) -> AsyncThrowingMapSequence<AsyncThrowingStream<any Sendable, any Error>, K.Partial>? {
-        guard earlierStages[K.name] != nil, let stream = cache.takeStream(for: K.name) else { return nil }
+    /// Readable once. `holdingAtMost`: the earlier stage waits while this many of its items are
+    /// out and not acknowledged (`acknowledge(_:of:)`); nil lets it publish without waiting.
+    public func partials<K: StageKind>(of kind: K.Type, holdingAtMost limit: Int? = nil)
+        -> AsyncThrowingMapSequence<AsyncThrowingStream<any Sendable, any Error>, K.Partial>? {
+        guard earlierStages[K.name] != nil, let stream = cache.takeStream(for: K.name, limit: limit) else { return nil }
         return stream.map { $0 as! K.Partial }
+    }
+
+    /// Tells the earlier stage `kind` that `count` of its published items were dealt with (stored),
+    /// so it may publish as many more (`partials(of:holdingAtMost:)`).
+    public func acknowledge<K: StageKind>(_ count: Int, of kind: K.Type) {
+        cache.acknowledge(count, for: K.name)
     }
 
     /// An object the stages of this customer's run share while they run, one per type: the first
@@ -101,7 +112,26 @@ public final class StageResultCache: @unchecked Sendable {
     private var values: [String: any Sendable] = [:]
     /// Objects the stages share while they run, one per type (`StageContext.shared`).
     private var sharedObjects: [ObjectIdentifier: any Sendable] = [:]
-    private var streams: [String: (stream: AsyncThrowingStream<any Sendable, any Error>?, continuation: AsyncThrowingStream<any Sendable, any Error>.Continuation)] = [:]
+    private var streams: [String: Channel] = [:]
+    private var nextWaiter = 0
+
+    /// A running stage's parts on their way to the stage streaming from it.
+    private struct Channel {
+        var stream: AsyncThrowingStream<any Sendable, any Error>?
+        let continuation: AsyncThrowingStream<any Sendable, any Error>.Continuation
+        /// Items out and not acknowledged that make the producer wait; nil: no limit.
+        var limit: Int?
+        var unacknowledged = 0
+        /// The consumer finished: nothing waits any more.
+        var isReleased = false
+        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+
+        func mustWait(adding count: Int) -> Bool {
+            guard let limit, !isReleased else { return false }
+            // One part larger than the limit still goes when nothing else is out.
+            return unacknowledged > 0 && unacknowledged + count > limit
+        }
+    }
 
     public init() {}
 
@@ -124,25 +154,89 @@ public final class StageResultCache: @unchecked Sendable {
     /// Opens the channel a running stage of kind `name` publishes into.
     func openStream(for name: String) {
         let (stream, continuation) = AsyncThrowingStream<any Sendable, any Error>.makeStream()
-        lock.withLock { streams[name] = (stream, continuation) }
+        lock.withLock { streams[name] = Channel(stream: stream, continuation: continuation) }
     }
 
-    func publish(_ value: any Sendable, for name: String) {
-        let continuation = lock.withLock { streams[name]?.continuation }
-        continuation?.yield(value)
+    func publish(_ value: any Sendable, count: Int, for name: String) async {
+        enum Step { case drop, send(AsyncThrowingStream<any Sendable, any Error>.Continuation), wait }
+        while true {
+            let step = lock.withLock { () -> Step in
+                guard var channel = streams[name] else { return .drop }
+                if channel.mustWait(adding: count) && !Task.isCancelled { return .wait }
+                channel.unacknowledged += count
+                streams[name] = channel
+                return .send(channel.continuation)
+            }
+            switch step {
+            case .drop: return
+            case .send(let continuation):
+                continuation.yield(value)
+                return
+            case .wait: await waitForRoom(name, count: count)
+            }
+        }
     }
 
-    func takeStream(for name: String) -> AsyncThrowingStream<any Sendable, any Error>? {
+    /// Returns once the consumer acknowledged items, finished, or the task is cancelled (the
+    /// caller then looks again).
+    private func waitForRoom(_ name: String, count: Int) async {
+        let id = lock.withLock { () -> Int in
+            nextWaiter += 1
+            return nextWaiter
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let waits = lock.withLock { () -> Bool in
+                    guard var channel = streams[name], channel.mustWait(adding: count), !Task.isCancelled else { return false }
+                    channel.waiters[id] = continuation
+                    streams[name] = channel
+                    return true
+                }
+                if !waits { continuation.resume() }
+            }
+        } onCancel: {
+            lock.withLock { streams[name]?.waiters.removeValue(forKey: id) }?.resume()
+        }
+    }
+
+    func takeStream(for name: String, limit: Int? = nil) -> AsyncThrowingStream<any Sendable, any Error>? {
         lock.withLock {
             let stream = streams[name]?.stream
             streams[name]?.stream = nil
+            if stream != nil { streams[name]?.limit = limit }
             return stream
         }
     }
 
+    func acknowledge(_ count: Int, for name: String) {
+        let waiters = lock.withLock { () -> [CheckedContinuation<Void, Never>] in
+            guard var channel = streams[name] else { return [] }
+            channel.unacknowledged = max(0, channel.unacknowledged - count)
+            let waiters = Array(channel.waiters.values)
+            channel.waiters = [:]
+            streams[name] = channel
+            return waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// The stage streaming from `name` finished (or failed): its producer no longer waits.
+    func releaseStream(for name: String) {
+        let waiters = lock.withLock { () -> [CheckedContinuation<Void, Never>] in
+            guard var channel = streams[name] else { return [] }
+            channel.isReleased = true
+            let waiters = Array(channel.waiters.values)
+            channel.waiters = [:]
+            streams[name] = channel
+            return waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
     /// Ends the channel: the producer committed (`error` nil) or failed.
     func finishStream(for name: String, error: (any Error)?) {
-        guard let continuation = lock.withLock({ streams.removeValue(forKey: name)?.continuation }) else { return }
-        if let error { continuation.finish(throwing: error) } else { continuation.finish() }
+        guard let channel = lock.withLock({ streams.removeValue(forKey: name) }) else { return }
+        for waiter in channel.waiters.values { waiter.resume() }
+        if let error { channel.continuation.finish(throwing: error) } else { channel.continuation.finish() }
     }
 }

@@ -114,7 +114,7 @@ public struct DownloadExports: StageKind {
                                                              storedSHA256: stored[workflow.id]?.exportSHA256,
                                                              handOff: context.shared(ExtractionHandOff.self))
                             if case .downloaded(let item) = outcome {
-                                context.publish([Streamed(listed: workflow, downloaded: item)], from: Self.self)
+                                await context.publish([Streamed(listed: workflow, downloaded: item)], from: Self.self)
                             }
                             finished.add(outcome)
                             let (done, total) = tally.finishOne()

@@ -50,6 +50,12 @@ public struct ExtractTasks: StageKind {
 
     public init() {}
 
+    /// How many stored workflows may wait for their tasks (taken in batches of at most 400, and
+    /// acknowledged once written): past that, save-workflows waits. Their tasks wait meanwhile
+    /// in download-exports' hand-off, which drops the oldest past its limit (those are read back
+    /// from the store and parsed again).
+    public static let storedHeldAhead = 400
+
     public func run(_ context: StageContext, settings: NoSettings) async throws -> StageOutput<Result> {
         var warnings: [String] = []
         // The workflows this attempt extracted (the counts come from the store, below).
@@ -72,7 +78,7 @@ public struct ExtractTasks: StageKind {
         // exports already and hands over their tasks; those it dropped (or never had) are read
         // from the store.
         // A dry run stored nothing: it starts once save-workflows is committed.
-        if let stored = context.partials(of: SaveWorkflows.self) {
+        if let stored = context.partials(of: SaveWorkflows.self, holdingAtMost: context.options.dryRun ? nil : Self.storedHeldAhead) {
             let handOff = context.options.dryRun ? nil : context.shared(ExtractionHandOff.self) { ExtractionHandOff() }
             for try await exports in stored.batched(min: 100, max: 400, maxWait: .milliseconds(50)) where !context.options.dryRun {
                 try Task.checkCancellation()
@@ -92,6 +98,7 @@ public struct ExtractTasks: StageKind {
                 for (id, extraction) in batch { note(id, extraction) }
                 // Off the cooperative pool: the transaction may wait for save-workflows' (`BlockingWork`).
                 try await BlockingWork.run { [batch] in try store.replaceTasks(customerSlug: slug, batch: batch) }
+                context.acknowledge(exports.count, of: SaveWorkflows.self)
             }
             if let handOff {
                 let usage = handOff.usage

@@ -141,10 +141,18 @@ public struct SaveWorkflows: StageKind {
 
     public static let resultFormatVersion = 2
 
+    /// How many downloaded exports may wait for the store (taken in batches of at most 400, and
+    /// acknowledged once stored): two batches. Past that, download-exports waits. When the
+    /// database was the slower side, the downloads ran ahead by thousands: each waiting export
+    /// held its tasks for extract-tasks until the hand-off overflowed (52 MB of heap at the peak
+    /// of a 20,000 first sync, against 32 MB).
+    public static let downloadsHeldAhead = 400
+
     public init() {}
 
     public func run(_ context: StageContext, settings: NoSettings) async throws -> StageOutput<Result> {
-        let partials = context.partials(of: DownloadExports.self)
+        // A dry run only drains the stream: it acknowledges nothing, so it sets no limit.
+        let partials = context.partials(of: DownloadExports.self, holdingAtMost: context.options.dryRun ? nil : Self.downloadsHeldAhead)
         guard context.options.dryRun else { return try await store(context, streamed: partials) }
         // A dry run stores nothing: it starts once the downloads are committed, and only plans.
         if let partials { for try await _ in partials {} }
@@ -195,12 +203,13 @@ public struct SaveWorkflows: StageKind {
                 // Only the workflows whose stored export changed need their tasks extracted again
                 // (a daily full pass downloads every export, and most are the stored ones).
                 let replaced = changes.filter { $0.exportSHA256After != $0.exportSHA256Before }
-                context.publish(replaced.map { Stored(id: $0.zuoraID, sha256: $0.exportSHA256After) }, from: Self.self)
+                await context.publish(replaced.map { Stored(id: $0.zuoraID, sha256: $0.exportSHA256After) }, from: Self.self, count: replaced.count)
                 // Their snapshot files now, while the downloads go on, not all at the end.
                 let files = replaced.compactMap { change in
                     change.exportSHA256After.map { (zuoraID: change.zuoraID, sha256: $0, source: DownloadExports.exportFile(change.zuoraID, in: downloadsDirectory)) }
                 }
                 placedSnapshots.merge(try context.services.snapshots.placeStored(files, customerSlug: slug)) { _, latest in latest }
+                context.acknowledge(part.count, of: DownloadExports.self)
             }
         }
 

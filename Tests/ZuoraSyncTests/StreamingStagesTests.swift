@@ -155,3 +155,79 @@ struct StreamingStagesTests {
         #expect(workspace.files(under: exports) == reference.files(under: referenceExports))
     }
 }
+
+/// The channel between two stages that stream: a consumer that holds at most so many items makes
+/// its producer wait, and never leaves it waiting once it stops taking.
+@Suite("Streaming stages: a slower consumer slows its producer down")
+struct StreamBackpressureTests {
+    /// Items published so far, as the producer sees them return.
+    final class Published: @unchecked Sendable {
+        // @unchecked: `count` is only touched under `lock`.
+        private let lock = NSLock()
+        private var value = 0
+        var count: Int { lock.withLock { value } }
+        func add() { lock.withLock { value += 1 } }
+    }
+
+    /// Yields (no wall clock) until `condition` holds or the bound is reached; returns whether it held.
+    func eventually(_ condition: () -> Bool) async -> Bool {
+        for _ in 0..<10_000 where !condition() { await Task.yield() }
+        return condition()
+    }
+
+    func producer(_ cache: StageResultCache, items: Int, published: Published) -> Task<Void, Never> {
+        Task {
+            for item in 0..<items {
+                await cache.publish(item, count: 1, for: "producer")
+                published.add()
+            }
+        }
+    }
+
+    @Test func aProducerWaitsWhileItsConsumerHoldsItsLimitAndGoesOnWhenAcknowledged() async throws {
+        let cache = StageResultCache()
+        cache.openStream(for: "producer")
+        let stream = try #require(cache.takeStream(for: "producer", limit: 3))
+        let published = Published()
+        let producing = producer(cache, items: 5, published: published)
+        #expect(await eventually { published.count == 3 })
+        // It stays there: three are out and none acknowledged.
+        for _ in 0..<1_000 { await Task.yield() }
+        #expect(published.count == 3)
+        cache.acknowledge(2, for: "producer")
+        #expect(await eventually { published.count == 5 })
+        await producing.value
+        cache.finishStream(for: "producer", error: nil)
+        var received: [Int] = []
+        for try await item in stream { received.append(item as! Int) }
+        #expect(received == [0, 1, 2, 3, 4])
+    }
+
+    @Test func aConsumerThatStopsOrAProducerThatIsCancelledWaitsNoLonger() async throws {
+        let cache = StageResultCache()
+        cache.openStream(for: "producer")
+        _ = try #require(cache.takeStream(for: "producer", limit: 1))
+        let published = Published()
+        let producing = producer(cache, items: 4, published: published)
+        #expect(await eventually { published.count == 1 })
+        for _ in 0..<1_000 { await Task.yield() }
+        #expect(published.count == 1)
+        // The consumer finished (or failed) without acknowledging: the producer goes on.
+        cache.releaseStream(for: "producer")
+        #expect(await eventually { published.count == 4 })
+        await producing.value
+
+        cache.openStream(for: "producer")
+        _ = try #require(cache.takeStream(for: "producer", limit: 1))
+        let second = Published()
+        let cancelled = producer(cache, items: 3, published: second)
+        #expect(await eventually { second.count == 1 })
+        cancelled.cancel()
+        #expect(await eventually { second.count == 3 }, "a cancelled producer does not wait")
+        await cancelled.value
+        // Without a limit (a dry run's drain), nothing waits.
+        cache.openStream(for: "unlimited")
+        _ = try #require(cache.takeStream(for: "unlimited"))
+        for item in 0..<100 { await cache.publish(item, count: 1, for: "unlimited") }
+    }
+}
