@@ -23,6 +23,10 @@ public struct PipelineRunner: Sendable {
     public var events: any RunEventSink
     /// The store (`--store`, `store:`): SQLite in the data directory unless PostgreSQL is chosen.
     public var storeLocation: StoreLocation = .sqlite(path: nil)
+    /// Caps how many published items a streaming stage holds before its producer waits
+    /// (`StageContext.partials(of:holdingAtMost:)`); nil keeps each stage's own. Tests set 1, so
+    /// that every producer waits on every item.
+    public var streamHoldLimit: Int?
 
     public init(dataDirectory: DataDirectory, registry: StageRegistry, transport: any HTTPTransport, clock: any WallClock = SystemClock(),
                 random: RandomSource = .system, logger: Logger = Logger(label: "zuora-sync"), environment: [String: String],
@@ -271,7 +275,7 @@ public struct PipelineRunner: Sendable {
         do {
             let lock = try store.lockCustomer(slug, dataDirectory: dataDirectory, now: started)
             defer { lock.release() }
-            let cache = StageResultCache()
+            let cache = StageResultCache(holdLimitCap: streamHoldLimit)
             var completed: [(kind: RegisteredStageKind, directory: URL, commit: StageCommit)] = []
             var earlier: [String: URL] = [:]
             var previousFingerprint = ""

@@ -60,23 +60,26 @@ public struct StageContext: Sendable {
         events.progress(done, of: total, unit: unit)
     }
 
-    /// Hands a part of this stage's output (a listed page, downloaded exports: `count` items) to
-    /// a later stage streaming from it while this one still runs; nothing happens when no stage
-    /// streams from it. When that stage holds at most so many items it has not acknowledged
+    /// Hands a part of this stage's output (a listed page, downloaded exports) to a later stage
+    /// streaming from it while this one still runs; nothing happens when no stage streams from
+    /// it. When that stage holds at most so many items it has not acknowledged
     /// (`partials(of:holdingAtMost:)`), this waits while that many are out: a stage that cannot
     /// keep up slows the one before it down instead of letting it queue everything.
-    public func publish<K: StageKind>(_ partial: K.Partial, from kind: K.Type, count: Int = 1) async {
-        await cache.publish(partial, count: count, for: K.name)
+    public func publish<K: StageKind>(_ partial: K.Partial, from kind: K.Type) async where K.Partial: Collection {
+        guard !partial.isEmpty else { return }
+        await cache.publish(partial, count: partial.count, for: K.name)
     }
 
     /// What an earlier stage running at the same time publishes, in order, ending when that stage
     /// committed and throwing when it failed. Nil when that stage is not running alongside this one
     /// (it committed earlier, or it is not the stage just before): read its result instead.
     /// Readable once. `holdingAtMost`: the earlier stage waits while this many of its items are
-    /// out and not acknowledged (`acknowledge(_:of:)`); nil lets it publish without waiting.
+    /// out and not acknowledged (`acknowledge(_:of:)`); nil lets it publish without waiting, and
+    /// so does a dry run, whose stages only drain what comes.
     public func partials<K: StageKind>(of kind: K.Type, holdingAtMost limit: Int? = nil)
         -> AsyncThrowingMapSequence<AsyncThrowingStream<any Sendable, any Error>, K.Partial>? {
-        guard earlierStages[K.name] != nil, let stream = cache.takeStream(for: K.name, limit: limit) else { return nil }
+        guard earlierStages[K.name] != nil,
+              let stream = cache.takeStream(for: K.name, limit: options.dryRun ? nil : limit) else { return nil }
         return stream.map { $0 as! K.Partial }
     }
 
@@ -114,6 +117,9 @@ public final class StageResultCache: @unchecked Sendable {
     private var sharedObjects: [ObjectIdentifier: any Sendable] = [:]
     private var streams: [String: Channel] = [:]
     private var nextWaiter = 0
+    /// At most this many items held by any consumer that sets a limit (tests: 1, so that every
+    /// producer waits); nil keeps each consumer's own.
+    private let holdLimitCap: Int?
 
     /// A running stage's parts on their way to the stage streaming from it.
     private struct Channel {
@@ -133,7 +139,9 @@ public final class StageResultCache: @unchecked Sendable {
         }
     }
 
-    public init() {}
+    public init(holdLimitCap: Int? = nil) {
+        self.holdLimitCap = holdLimitCap
+    }
 
     func value<T>(for name: String) -> T? { lock.withLock { values[name] as? T } }
 
@@ -154,7 +162,10 @@ public final class StageResultCache: @unchecked Sendable {
     /// Opens the channel a running stage of kind `name` publishes into.
     func openStream(for name: String) {
         let (stream, continuation) = AsyncThrowingStream<any Sendable, any Error>.makeStream()
-        lock.withLock { streams[name] = Channel(stream: stream, continuation: continuation) }
+        lock.withLock {
+            assert(streams[name] == nil, "a second channel for '\(name)' would drop the first one's waiters")
+            streams[name] = Channel(stream: stream, continuation: continuation)
+        }
     }
 
     func publish(_ value: any Sendable, count: Int, for name: String) async {
@@ -203,28 +214,28 @@ public final class StageResultCache: @unchecked Sendable {
         lock.withLock {
             let stream = streams[name]?.stream
             streams[name]?.stream = nil
-            if stream != nil { streams[name]?.limit = limit }
+            if stream != nil { streams[name]?.limit = limit.map { min($0, holdLimitCap ?? $0) } }
             return stream
         }
     }
 
     func acknowledge(_ count: Int, for name: String) {
-        let waiters = lock.withLock { () -> [CheckedContinuation<Void, Never>] in
-            guard var channel = streams[name] else { return [] }
+        changeChannel(name) { channel in
+            assert(channel.unacknowledged >= count, "'\(name)': \(count) acknowledged, \(channel.unacknowledged) out")
             channel.unacknowledged = max(0, channel.unacknowledged - count)
-            let waiters = Array(channel.waiters.values)
-            channel.waiters = [:]
-            streams[name] = channel
-            return waiters
         }
-        for waiter in waiters { waiter.resume() }
     }
 
     /// The stage streaming from `name` finished (or failed): its producer no longer waits.
     func releaseStream(for name: String) {
+        changeChannel(name) { $0.isReleased = true }
+    }
+
+    /// Changes a channel, then wakes its waiting producers (each looks again).
+    private func changeChannel(_ name: String, _ change: (inout Channel) -> Void) {
         let waiters = lock.withLock { () -> [CheckedContinuation<Void, Never>] in
             guard var channel = streams[name] else { return [] }
-            channel.isReleased = true
+            change(&channel)
             let waiters = Array(channel.waiters.values)
             channel.waiters = [:]
             streams[name] = channel

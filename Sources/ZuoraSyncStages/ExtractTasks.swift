@@ -78,7 +78,7 @@ public struct ExtractTasks: StageKind {
         // exports already and hands over their tasks; those it dropped (or never had) are read
         // from the store.
         // A dry run stored nothing: it starts once save-workflows is committed.
-        if let stored = context.partials(of: SaveWorkflows.self, holdingAtMost: context.options.dryRun ? nil : Self.storedHeldAhead) {
+        if let stored = context.partials(of: SaveWorkflows.self, holdingAtMost: Self.storedHeldAhead) {
             let handOff = context.options.dryRun ? nil : context.shared(ExtractionHandOff.self) { ExtractionHandOff() }
             for try await exports in stored.batched(min: 100, max: 400, maxWait: .milliseconds(50)) where !context.options.dryRun {
                 try Task.checkCancellation()
@@ -138,7 +138,7 @@ public struct ExtractTasks: StageKind {
             try Task.checkCancellation()
             next = index + 1 < batches.count ? Task { [slice = batches[index + 1]] in try extracted(slice) } : nil
             for (id, extraction) in batch { note(id, extraction) }
-            try await BlockingWork.run { try store.replaceTasks(customerSlug: slug, batch: batch) }
+            try await BlockingWork.run { [batch] in try store.replaceTasks(customerSlug: slug, batch: batch) }
         }
         // The counts are the store's, for every workflow whose tasks this run extracted: those whose
         // export it stored (its change records, an interrupted attempt's included) and those this

@@ -90,7 +90,7 @@ public struct FetchWorkflowPages: StageKind {
                     fresh.append(workflow)
                 }
             }
-            if !fresh.isEmpty { await context.publish(fresh, from: Self.self, count: fresh.count) }
+            await context.publish(fresh, from: Self.self)
             context.progress(page, of: nil, unit: "pages")
             let next = body["pagination"]?["next_page"]?.stringValue
             if data.isEmpty || next == nil || next!.isEmpty {

@@ -141,18 +141,19 @@ public struct SaveWorkflows: StageKind {
 
     public static let resultFormatVersion = 2
 
-    /// How many downloaded exports may wait for the store (taken in batches of at most 400, and
-    /// acknowledged once stored): two batches. Past that, download-exports waits. When the
-    /// database was the slower side, the downloads ran ahead by thousands: each waiting export
-    /// held its tasks for extract-tasks until the hand-off overflowed (52 MB of heap at the peak
-    /// of a 20,000 first sync, against 32 MB).
+    /// How many downloaded exports may be out to this stage and not yet stored (taken in batches
+    /// of at most 400, acknowledged once stored, the batch being stored included): past that,
+    /// download-exports waits. When the database was the slower side, the downloads ran ahead by
+    /// thousands, and each waiting export held its tasks for extract-tasks until the hand-off
+    /// overflowed (52 MB of heap at the peak of a 20,000 first sync, against 32 MB). One full
+    /// batch: a 20,000 first sync then reads no export back from the store; twice that lets the
+    /// hand-off (8 MB, about 330 exports) overflow again.
     public static let downloadsHeldAhead = 400
 
     public init() {}
 
     public func run(_ context: StageContext, settings: NoSettings) async throws -> StageOutput<Result> {
-        // A dry run only drains the stream: it acknowledges nothing, so it sets no limit.
-        let partials = context.partials(of: DownloadExports.self, holdingAtMost: context.options.dryRun ? nil : Self.downloadsHeldAhead)
+        let partials = context.partials(of: DownloadExports.self, holdingAtMost: Self.downloadsHeldAhead)
         guard context.options.dryRun else { return try await store(context, streamed: partials) }
         // A dry run stores nothing: it starts once the downloads are committed, and only plans.
         if let partials { for try await _ in partials {} }
@@ -203,7 +204,7 @@ public struct SaveWorkflows: StageKind {
                 // Only the workflows whose stored export changed need their tasks extracted again
                 // (a daily full pass downloads every export, and most are the stored ones).
                 let replaced = changes.filter { $0.exportSHA256After != $0.exportSHA256Before }
-                await context.publish(replaced.map { Stored(id: $0.zuoraID, sha256: $0.exportSHA256After) }, from: Self.self, count: replaced.count)
+                await context.publish(replaced.map { Stored(id: $0.zuoraID, sha256: $0.exportSHA256After) }, from: Self.self)
                 // Their snapshot files now, while the downloads go on, not all at the end.
                 let files = replaced.compactMap { change in
                     change.exportSHA256After.map { (zuoraID: change.zuoraID, sha256: $0, source: DownloadExports.exportFile(change.zuoraID, in: downloadsDirectory)) }
@@ -225,7 +226,7 @@ public struct SaveWorkflows: StageKind {
         }
         // The customer's row, whatever the listing holds (an empty tenant too), with its current
         // name and address from the customers file.
-        _ = try store.upsertCustomer(context.customer)
+        _ = try await BlockingWork.run { try store.upsertCustomer(context.customer) }
         if !storeMatchesListing {
             // Every listed workflow, those stored while streaming too (a page listed again may have
             // changed them): the store writes only what differs, and does not read an export whose

@@ -158,7 +158,7 @@ struct StreamingStagesTests {
 
 /// The channel between two stages that stream: a consumer that holds at most so many items makes
 /// its producer wait, and never leaves it waiting once it stops taking.
-@Suite("Streaming stages: a slower consumer slows its producer down")
+@Suite("Streaming stages: a slower consumer slows its producer down", .timeLimit(.minutes(2)))
 struct StreamBackpressureTests {
     /// Items published so far, as the producer sees them return.
     final class Published: @unchecked Sendable {
@@ -217,6 +217,7 @@ struct StreamBackpressureTests {
         #expect(await eventually { published.count == 4 })
         await producing.value
 
+        cache.finishStream(for: "producer", error: nil)
         cache.openStream(for: "producer")
         _ = try #require(cache.takeStream(for: "producer", limit: 1))
         let second = Published()
@@ -229,5 +230,31 @@ struct StreamBackpressureTests {
         cache.openStream(for: "unlimited")
         _ = try #require(cache.takeStream(for: "unlimited"))
         for item in 0..<100 { await cache.publish(item, count: 1, for: "unlimited") }
+    }
+
+    /// Every streaming stage holding one item, so every producer waits on every item: a full sync
+    /// ends as it does without the limit, a dry run (which acknowledges nothing) ends, and so does
+    /// a run whose downloads fail midway. A producer left waiting would hang (the time limit).
+    @Test func withEveryConsumerHoldingOneItemRunsEndAsWithoutTheLimit() async throws {
+        func run(_ workspace: TestWorkspace, holding limit: Int?, transport: (any HTTPTransport)? = nil,
+                 options: RunOptions = RunOptions()) async throws -> RunManifest {
+            var runner = workspace.runner(transport: try transport ?? FixtureTransport(mock: try workspace.mock()))
+            runner.streamHoldLimit = limit
+            return try await runner.start(pipeline: try workspace.pipeline(), pipelinePath: "pipelines/sync-workflows.yaml",
+                                          customers: workspace.customers(), options: options)
+        }
+        let limited = try TestWorkspace()
+        #expect(try await run(limited, holding: 1, options: RunOptions(dryRun: true)).status == .succeeded)
+        #expect(try await run(limited, holding: 1).status == .succeeded)
+        let free = try TestWorkspace()
+        #expect(try await run(free, holding: nil).status == .succeeded)
+        let dump = try limited.databaseDump()
+        #expect(dump.split(separator: "\n").count > 100)
+        #expect(dump == (try free.databaseDump()))
+
+        let failing = try TestWorkspace()
+        let manifest = try await run(failing, holding: 1,
+                                     transport: FailingAfterTransport(base: FixtureTransport(mock: try failing.mock()), limit: 12))
+        #expect(manifest.status != .succeeded)
     }
 }
