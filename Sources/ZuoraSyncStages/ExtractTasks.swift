@@ -96,8 +96,7 @@ public struct ExtractTasks: StageKind {
                 if !fromStore.isEmpty { batch += try extracted(fromStore) }
                 batch.sort { $0.zuoraID < $1.zuoraID }
                 for (id, extraction) in batch { note(id, extraction) }
-                // Off the cooperative pool: the transaction may wait for save-workflows' (`BlockingWork`).
-                try await BlockingWork.run { [batch] in try store.replaceTasks(customerSlug: slug, batch: batch) }
+                try store.replaceTasks(customerSlug: slug, batch: batch)
                 context.acknowledge(exports.count, of: SaveWorkflows.self)
             }
             if let handOff {
@@ -138,7 +137,7 @@ public struct ExtractTasks: StageKind {
             try Task.checkCancellation()
             next = index + 1 < batches.count ? Task { [slice = batches[index + 1]] in try extracted(slice) } : nil
             for (id, extraction) in batch { note(id, extraction) }
-            try await BlockingWork.run { [batch] in try store.replaceTasks(customerSlug: slug, batch: batch) }
+            try store.replaceTasks(customerSlug: slug, batch: batch)
         }
         // The counts are the store's, for every workflow whose tasks this run extracted: those whose
         // export it stored (its change records, an interrupted attempt's included) and those this

@@ -143,11 +143,12 @@ public struct SaveWorkflows: StageKind {
 
     /// How many downloaded exports may be out to this stage and not yet stored (taken in batches
     /// of at most 400, acknowledged once stored, the batch being stored included): past that,
-    /// download-exports waits. When the database was the slower side, the downloads ran ahead by
-    /// thousands, and each waiting export held its tasks for extract-tasks until the hand-off
-    /// overflowed (52 MB of heap at the peak of a 20,000 first sync, against 32 MB). One full
-    /// batch: a 20,000 first sync then reads no export back from the store; twice that lets the
-    /// hand-off (8 MB, about 330 exports) overflow again.
+    /// download-exports waits. When the database was the slower side (with its transactions run
+    /// off the cooperative pool, `BlockingWork`), the downloads ran ahead by thousands, and each
+    /// waiting export held its tasks for extract-tasks until the hand-off overflowed (52 MB of
+    /// heap at the peak of a 20,000 first sync, against 32 MB). One full batch: a 20,000 first
+    /// sync then read no export back from the store; twice that let the hand-off (8 MB, about 330
+    /// exports) overflow again.
     public static let downloadsHeldAhead = 400
 
     public init() {}
@@ -172,16 +173,13 @@ public struct SaveWorkflows: StageKind {
         let slug = context.customer.id
         let downloadsDirectory = try context.directory(of: DownloadExports.self)
         let objects = ObjectStore(dataDirectory: context.services.dataDirectory.root)
-        @Sendable func exportText(_ id: Int64) throws -> String {
+        func exportText(_ id: Int64) throws -> String {
             try String(contentsOf: DownloadExports.exportFile(id, in: downloadsDirectory), encoding: .utf8)
         }
-        // Off the cooperative pool: a transaction may wait for extract-tasks' (`BlockingWork`).
         @discardableResult
-        func apply(_ rows: [WorkflowUpsert]) async throws -> [WorkflowChangeRow] {
-            try await BlockingWork.run {
-                try store.applyRecordingChanges(rows, customer: context.customer, syncedAt: context.runStartedAt, runID: context.runID,
-                                                exportText: exportText)
-            }
+        func apply(_ rows: [WorkflowUpsert]) throws -> [WorkflowChangeRow] {
+            try store.applyRecordingChanges(rows, customer: context.customer, syncedAt: context.runStartedAt, runID: context.runID,
+                                            exportText: exportText)
         }
         // The objects are hard links to this run's copies: the bytes are on disk once. They are
         // flushed once, before the stage commits, if any is new.
@@ -198,7 +196,7 @@ public struct SaveWorkflows: StageKind {
         if let streamed {
             for try await part in streamed.batched(min: 100, max: 400, maxWait: .milliseconds(50)) {
                 try Task.checkCancellation()
-                let changes = try await apply(part.map { WorkflowUpsert(listed: $0.listed, exportSHA256: $0.downloaded.sha256) })
+                let changes = try apply(part.map { WorkflowUpsert(listed: $0.listed, exportSHA256: $0.downloaded.sha256) })
                 for item in part { try link(item.listed.id, item.downloaded.sha256) }
                 storedWhileStreaming += part.count
                 // Only the workflows whose stored export changed need their tasks extracted again
@@ -226,7 +224,7 @@ public struct SaveWorkflows: StageKind {
         }
         // The customer's row, whatever the listing holds (an empty tenant too), with its current
         // name and address from the customers file.
-        _ = try await BlockingWork.run { try store.upsertCustomer(context.customer) }
+        _ = try store.upsertCustomer(context.customer)
         if !storeMatchesListing {
             // Every listed workflow, those stored while streaming too (a page listed again may have
             // changed them): the store writes only what differs, and does not read an export whose
@@ -236,7 +234,7 @@ public struct SaveWorkflows: StageKind {
             let written = writtenListing(listing.workflows, failed: failed, stored: failed.isEmpty ? [:] : try store.storedWorkflows(customerSlug: slug))
             for start in stride(from: 0, to: written.count, by: 1000) {
                 try Task.checkCancellation()
-                try await apply(written[start..<min(start + 1000, written.count)].map { WorkflowUpsert(listed: $0, exportSHA256: hashes[$0.id]) })
+                try apply(written[start..<min(start + 1000, written.count)].map { WorkflowUpsert(listed: $0, exportSHA256: hashes[$0.id]) })
             }
             for item in downloads.downloaded { try link(item.id, item.sha256) }
         }
