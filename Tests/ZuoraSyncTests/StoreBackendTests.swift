@@ -96,28 +96,17 @@ import Testing
     @Test(arguments: StoreBackend.available)
     func batchesOfEveryRowCountAreStoredWhole(_ backend: StoreBackend) throws {
         let store = try backend.makeStore(in: directory)
-        // 3 tasks and 1 linkage a workflow: 173 workflows are 519 task rows (10 × 50 + 16 + 2 + 1)
+        // 2 tasks and 1 linkage a workflow: 173 workflows are 346 task rows (6 × 50 + 32 + 8 + 4 + 2)
         // and 173 linkage rows (100 + 64 + 8 + 1).
         let ids = (1...173).map { Int64($0) }
-        let exports = Dictionary(uniqueKeysWithValues: ids.map { ($0, export($0, tasks: 3)) })
-        try store.apply(ids.map { WorkflowUpsert(listed: listed($0), exportSHA256: Digest.sha256Hex(exports[$0]!)) },
-                        customer: customer("a"), syncedAt: Date(timeIntervalSince1970: 1_800_000_000), exportText: { exports[$0]! })
-        try store.replaceTasks(customerSlug: "a", batch: try ids.map { id in
-            (id, TaskExtractor.extract(from: try JSONValue.parse(Data(exports[id]!.utf8))))
-        })
+        try sync(store, "a", ids: ids)
         // The same shapes again, with other rows: the statements kept prepared take new arguments.
         let more = (174...346).map { Int64($0) }
-        let moreExports = Dictionary(uniqueKeysWithValues: more.map { ($0, export($0, tasks: 3)) })
-        try store.apply(more.map { WorkflowUpsert(listed: listed($0), exportSHA256: Digest.sha256Hex(moreExports[$0]!)) },
-                        customer: customer("a"), syncedAt: Date(timeIntervalSince1970: 1_800_000_000), exportText: { moreExports[$0]! })
-        try store.replaceTasks(customerSlug: "a", batch: try more.map { id in
-            (id, TaskExtractor.extract(from: try JSONValue.parse(Data(moreExports[id]!.utf8))))
-        })
-        #expect(try store.counts(customerSlug: "a") == (346, 1038, 346))
-        let stored = try store.exports(customerSlug: "a")
-        #expect(stored.map(\.text) == (ids + more).map { exports[$0] ?? moreExports[$0]! })
-        #expect(try store.taskCounts(customerSlug: "a", zuoraID: 173) == (3, 1))
-        #expect(try store.taskCounts(customerSlug: "a", zuoraID: 346) == (3, 1))
+        try sync(store, "a", ids: more)
+        #expect(try store.counts(customerSlug: "a") == (346, 692, 346))
+        #expect(try store.exports(customerSlug: "a").map(\.text) == (ids + more).map { export($0) })
+        #expect(try store.taskCounts(customerSlug: "a", zuoraID: 173) == (2, 1))
+        #expect(try store.taskCounts(customerSlug: "a", zuoraID: 346) == (2, 1))
         #expect(try store.workflowsWithStaleTasks(customerSlug: "a").isEmpty)
     }
 
