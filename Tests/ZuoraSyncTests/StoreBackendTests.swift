@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 @testable import ZuoraAPI
 @testable import ZuoraSyncCore
@@ -90,6 +91,21 @@ import Testing
         // However many rows: the full size and powers of two below it, eight texts at most.
         let shapes = Set((0...1000).flatMap { sizes($0, .sqlite) })
         #expect(shapes == [100, 64, 32, 16, 8, 4, 2, 1])
+    }
+
+    @Test func newSQLiteStoresHaveLargePagesAndEarlierOnesKeepTheirs() throws {
+        let created = directory.appendingPathComponent("new/store.sqlite")
+        let store = try Store(url: created)
+        try sync(store, "a", ids: [1, 2])
+        #expect(try store.sqliteWriter!.read { try Int.fetchOne($0, sql: "PRAGMA page_size") } == Store.newDatabasePageSize)
+        // A database made with SQLite's default page size (as every store before 16 KB pages).
+        let earlier = directory.appendingPathComponent("earlier/store.sqlite")
+        try FileManager.default.createDirectory(at: earlier.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try DatabaseQueue(path: earlier.path).write { try $0.execute(sql: "PRAGMA page_size = 4096; CREATE TABLE earlier (id INTEGER)") }
+        let reopened = try Store(url: earlier)
+        try sync(reopened, "a", ids: [1, 2])
+        #expect(try reopened.sqliteWriter!.read { try Int.fetchOne($0, sql: "PRAGMA page_size") } == 4096)
+        #expect(try reopened.counts(customerSlug: "a") == (2, 4, 2))
     }
 
     /// Counts of workflows, tasks and linkages that need every statement shape: all stored, once.
