@@ -173,8 +173,13 @@ public struct SaveWorkflows: StageKind {
         let slug = context.customer.id
         let downloadsDirectory = try context.directory(of: DownloadExports.self)
         let objects = ObjectStore(dataDirectory: context.services.dataDirectory.root)
+        // While streaming: the texts the store read, and checked against their hashes, as it
+        // stored the batch. Their snapshot files are written from them, not read and hashed again.
+        var checkedTexts: [Int64: String]? = [:]
         func exportText(_ id: Int64) throws -> String {
-            try String(contentsOf: DownloadExports.exportFile(id, in: downloadsDirectory), encoding: .utf8)
+            let text = try String(contentsOf: DownloadExports.exportFile(id, in: downloadsDirectory), encoding: .utf8)
+            checkedTexts?[id] = text
+            return text
         }
         @discardableResult
         func apply(_ rows: [WorkflowUpsert]) throws -> [WorkflowChangeRow] {
@@ -203,15 +208,25 @@ public struct SaveWorkflows: StageKind {
                 // (a daily full pass downloads every export, and most are the stored ones).
                 let replaced = changes.filter { $0.exportSHA256After != $0.exportSHA256Before }
                 await context.publish(replaced.map { Stored(id: $0.zuoraID, sha256: $0.exportSHA256After) }, from: Self.self)
-                // Their snapshot files now, while the downloads go on, not all at the end.
-                let files = replaced.compactMap { change in
-                    change.exportSHA256After.map { (zuoraID: change.zuoraID, sha256: $0, source: DownloadExports.exportFile(change.zuoraID, in: downloadsDirectory)) }
+                // Their snapshot files now, while the downloads go on, not all at the end: from the
+                // text the store checked when it is the export this batch downloaded, else (never
+                // seen) from the run's copy, read and checked again.
+                let downloaded = Dictionary(part.map { ($0.listed.id, $0.downloaded.sha256) }, uniquingKeysWith: { _, last in last })
+                let files = replaced.compactMap { change -> (zuoraID: Int64, sha256: String, bytes: SnapshotWriter.ExportBytes)? in
+                    guard let sha256 = change.exportSHA256After else { return nil }
+                    if downloaded[change.zuoraID] == sha256, let text = checkedTexts?[change.zuoraID] {
+                        return (change.zuoraID, sha256, .checked(text))
+                    }
+                    return (change.zuoraID, sha256, .file(DownloadExports.exportFile(change.zuoraID, in: downloadsDirectory)))
                 }
+                checkedTexts = [:]
                 placedSnapshots.merge(try context.services.snapshots.placeStored(files, customerSlug: slug)) { _, latest in latest }
                 context.acknowledge(part.count, of: DownloadExports.self)
             }
         }
 
+        // The applies below do not place snapshot files: they keep no texts.
+        checkedTexts = nil
         // download-exports committed: the listing and its outcome are final.
         let listing = try context.result(of: FetchWorkflowPages.self)
         let downloads = try context.result(of: DownloadExports.self)

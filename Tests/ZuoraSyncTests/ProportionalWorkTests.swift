@@ -873,12 +873,17 @@ struct StreamedWorkTests {
         try FileManager.default.removeItem(at: snapshots.customerDirectory("bulk"))
         try FileManager.default.removeItem(at: snapshots.statsFile("bulk"))
         let half = index.prefix(20)
-        var placed = try snapshots.placeStored(half.map { (zuoraID: $0.id, sha256: $0.exportSHA256!, source: objects.url(for: $0.exportSHA256!)) },
+        // Ten from a file, read and checked; ten from a text the caller checked (as the store does).
+        var placed = try snapshots.placeStored(half.prefix(10).map { (zuoraID: $0.id, sha256: $0.exportSHA256!, bytes: .file(objects.url(for: $0.exportSHA256!))) },
                                                customerSlug: "bulk")
+        let checked = try half.suffix(10).map { entry -> (zuoraID: Int64, sha256: String, bytes: SnapshotWriter.ExportBytes) in
+            (entry.id, entry.exportSHA256!, .checked(try String(contentsOf: objects.url(for: entry.exportSHA256!), encoding: .utf8)))
+        }
+        placed.merge(try snapshots.placeStored(checked, customerSlug: "bulk")) { _, latest in latest }
         #expect(placed.count == 20)
         // A source that does not hold its export is left to the refresh.
         let wrong = index[20]
-        #expect(try snapshots.placeStored([(zuoraID: wrong.id, sha256: wrong.exportSHA256!, source: objects.url(for: index[21].exportSHA256!))],
+        #expect(try snapshots.placeStored([(zuoraID: wrong.id, sha256: wrong.exportSHA256!, bytes: .file(objects.url(for: index[21].exportSHA256!)))],
                                           customerSlug: "bulk").isEmpty)
         func inode(_ id: Int64) throws -> UInt64? {
             (try FileManager.default.attributesOfItem(atPath: snapshots.workflowFile("bulk", zuoraID: id).path)[.systemFileNumber] as? NSNumber)?.uint64Value
@@ -886,10 +891,11 @@ struct StreamedWorkTests {
         let edited = half[half.startIndex], stale = half[half.startIndex + 1], kept = half[half.startIndex + 2]
         try Data("{}".utf8).write(to: snapshots.workflowFile("bulk", zuoraID: edited.id))   // changed since it was placed
         placed[stale.id]!.sha256 = SHA256Hash(hex: String(repeating: "0", count: 64))  // placed for an export no longer stored
-        let keptInode = try inode(kept.id)
+        let keptInode = try inode(kept.id), keptFromTextInode = try inode(half[half.endIndex - 1].id)
         let counts = try snapshots.refresh(customerSlug: "bulk", store: workspace.store, placed: placed)
         #expect(counts.written == 20 + 2 + 1, "the 20 not placed, the edited and the stale one, and the index")
         #expect(try inode(kept.id) == keptInode, "a placed file is not written again")
+        #expect(try inode(half[half.endIndex - 1].id) == keptFromTextInode, "nor one placed from a checked text")
         for entry in index {
             #expect(try Digest.sha256Hex(Data(contentsOf: snapshots.workflowFile("bulk", zuoraID: entry.id))) == entry.exportSHA256)
         }

@@ -153,15 +153,32 @@ public struct SnapshotWriter: Sendable {
         var stamp: FileStamp
     }
 
-    /// Writes the snapshot files of exports just stored (`source`: a file holding the export, the
-    /// run's copy), so a sync that streams its exports into the store writes them while it still
-    /// downloads, not all at the end. The refresh that follows takes such a file as current when
-    /// the store still names that export and the file is as written. An export whose source does
-    /// not hash to its name is left to the refresh.
-    public func placeStored(_ exports: [(zuoraID: Int64, sha256: String, source: URL)], customerSlug: String) throws -> [Int64: PlacedFile] {
+    /// Where `placeStored` takes an export's bytes from.
+    public enum ExportBytes: Sendable {
+        /// A file holding the export (the run's copy): read, and checked against the export's hash.
+        case file(URL)
+        /// The export's text, checked against its hash by the caller: the store reads and checks
+        /// each export it stores, and the snapshot is written from that text instead of reading
+        /// and hashing the file once more.
+        case checked(String)
+    }
+
+    /// Writes the snapshot files of exports just stored, so a sync that streams its exports into
+    /// the store writes them while it still downloads, not all at the end. The refresh that
+    /// follows takes such a file as current when the store still names that export and the file
+    /// is as written. An export read from a file that does not hash to its name is left to the
+    /// refresh.
+    public func placeStored(_ exports: [(zuoraID: Int64, sha256: String, bytes: ExportBytes)], customerSlug: String) throws -> [Int64: PlacedFile] {
         var placed: [Int64: PlacedFile] = [:]
         for export in exports {
-            guard let bytes = try? Data(contentsOf: export.source), Digest.sha256Hex(bytes) == export.sha256 else { continue }
+            let bytes: Data
+            switch export.bytes {
+            case .file(let source):
+                guard let read = try? Data(contentsOf: source), Digest.sha256Hex(read) == export.sha256 else { continue }
+                bytes = read
+            case .checked(let text):
+                bytes = Data(text.utf8)
+            }
             if let stamp = try place(bytes, customerSlug: customerSlug, zuoraID: export.zuoraID) {
                 placed[export.zuoraID] = PlacedFile(sha256: SHA256Hash(hex: export.sha256), stamp: stamp)
             }
