@@ -4,11 +4,25 @@ import ZuoraSyncHTTP
 
 /// Bounds the requests in flight for one customer and adapts: a 429 halves the limit, successes
 /// grow it back one step at a time; `RateLimit-Remaining: 0` pauses new requests until the reset.
+///
+/// A freed slot is handed straight to the longest waiting request of the most urgent kind (see
+/// `Urgency`), so a request that arrives meanwhile cannot take it and send the waiter to the back.
 public actor ConcurrencyLimiter {
+    /// Which waiting request gets the next free slot.
+    public enum Urgency: Sendable {
+        /// In arrival order (exports).
+        case normal
+        /// Ahead of every `normal` request (listing pages: the exports wait for the pages).
+        case first
+    }
+
     public private(set) var limit: Int
     public nonisolated let maximum: Int
-    private var inFlight = 0
-    private var waiters: [CheckedContinuation<Void, Never>] = []
+    /// Requests holding a slot.
+    private(set) var inFlight = 0
+    private var urgentWaiters = WaiterQueue()
+    private var waiters = WaiterQueue()
+    private var nextWaiter = 0
     private var successesSinceChange = 0
     private var pausedUntil: Date?
     private let clock: any WallClock
@@ -19,12 +33,28 @@ public actor ConcurrencyLimiter {
         self.clock = clock
     }
 
-    /// Waits for a slot (and for any rate-limit pause to end).
-    public func acquire() async throws {
-        while inFlight >= limit {
-            await withCheckedContinuation { waiters.append($0) }
+    /// Waits for a slot (and for any rate-limit pause to end). A request cancelled while it waits
+    /// leaves the queue and throws `CancellationError`.
+    public func acquire(_ urgency: Urgency = .normal) async throws {
+        if inFlight < limit && urgentWaiters.isEmpty && waiters.isEmpty {
+            inFlight += 1
+        } else {
+            nextWaiter += 1
+            let id = nextWaiter
+            // Resumed by `handOver`, which has counted the slot as this request's, or by
+            // `withdraw` when the request was cancelled first.
+            try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                    guard !Task.isCancelled else { return continuation.resume(throwing: CancellationError()) }
+                    switch urgency {
+                    case .first: urgentWaiters.append(id, continuation)
+                    case .normal: waiters.append(id, continuation)
+                    }
+                }
+            } onCancel: {
+                Task { await self.withdraw(id) }
+            }
         }
-        inFlight += 1
         if let until = pausedUntil {
             let wait = until.timeIntervalSince(clock.now())
             if wait > 0 {
@@ -35,12 +65,21 @@ public actor ConcurrencyLimiter {
         }
     }
 
-    public func release() {
-        inFlight -= 1
-        if !waiters.isEmpty { waiters.removeFirst().resume() }
+    /// A cancelled request that still waits leaves the queue (one already given a slot keeps it
+    /// and releases it as usual).
+    private func withdraw(_ id: Int) {
+        (urgentWaiters.remove(id) ?? waiters.remove(id))?.resume(throwing: CancellationError())
     }
 
-    /// A 429: halve the limit.
+    /// Requests waiting for a slot (tests).
+    var waiting: Int { urgentWaiters.count + waiters.count }
+
+    public func release() {
+        inFlight -= 1
+        handOver()
+    }
+
+    /// A 429: halve the limit (requests in flight above it finish; none starts until under it).
     public func didHitRateLimit() {
         limit = max(1, limit / 2)
         successesSinceChange = 0
@@ -52,7 +91,15 @@ public actor ConcurrencyLimiter {
         if limit < maximum && successesSinceChange >= limit {
             limit += 1
             successesSinceChange = 0
-            if !waiters.isEmpty && inFlight < limit { waiters.removeFirst().resume() }
+            handOver()
+        }
+    }
+
+    /// Gives free slots to waiting requests, the urgent ones first.
+    private func handOver() {
+        while inFlight < limit, let next = urgentWaiters.popFirst() ?? waiters.popFirst() {
+            inFlight += 1
+            next.resume()
         }
     }
 
@@ -65,5 +112,33 @@ public actor ConcurrencyLimiter {
         let pause = min(reset, 3600)
         pausedUntil = clock.now().addingTimeInterval(pause)
         return pause
+    }
+}
+
+/// Waiting requests in arrival order, taken from the front without moving the rest.
+private struct WaiterQueue {
+    private var items: [(id: Int, continuation: CheckedContinuation<Void, any Error>)] = []
+    private var head = 0
+
+    var isEmpty: Bool { head == items.count }
+    var count: Int { items.count - head }
+
+    mutating func append(_ id: Int, _ continuation: CheckedContinuation<Void, any Error>) { items.append((id, continuation)) }
+
+    mutating func popFirst() -> CheckedContinuation<Void, any Error>? {
+        guard head < items.count else { return nil }
+        let item = items[head]
+        head += 1
+        if head == items.count {
+            items.removeAll(keepingCapacity: true)
+            head = 0
+        }
+        return item.continuation
+    }
+
+    /// Takes out the request `id` if it still waits.
+    mutating func remove(_ id: Int) -> CheckedContinuation<Void, any Error>? {
+        guard let index = items[head...].firstIndex(where: { $0.id == id }) else { return nil }
+        return items.remove(at: index).continuation
     }
 }

@@ -36,28 +36,30 @@ public final class ZuoraClient: Sendable {
     /// A `Zuora-Track-Id` from `random`.
     public static func newTrackID(random: RandomSource) -> String { "zuora-sync-" + random.hex(digits: 16) }
 
-    /// One page of the workflow list (200 only).
+    /// One page of the workflow list (200 only). It takes the next free request slot ahead of
+    /// waiting exports: the exports of the pages still to come wait for it.
     public func listWorkflows(page: Int, pageLength: Int) async throws -> HTTPResponse {
-        try await get(path: "/workflows", query: "page=\(page)&page_length=\(pageLength)", maxBytes: limits.maxPageMegabytes * 1_048_576)
+        try await get(path: "/workflows", query: "page=\(page)&page_length=\(pageLength)", maxBytes: limits.maxPageMegabytes * 1_048_576,
+                      urgency: .first)
     }
 
     /// The export of one workflow's active version (200 only).
     public func exportWorkflow(id: Int64) async throws -> HTTPResponse {
-        try await get(path: "/workflows/\(id)/export", query: nil, maxBytes: limits.maxExportMegabytes * 1_048_576)
+        try await get(path: "/workflows/\(id)/export", query: nil, maxBytes: limits.maxExportMegabytes * 1_048_576, urgency: .normal)
     }
 
     /// Sends a GET under the retry loop. Every message that leaves (errors, logs) has the token and
     /// the secret removed, even when Zuora's body echoes them.
-    private func get(path: String, query: String?, maxBytes: Int) async throws -> HTTPResponse {
+    private func get(path: String, query: String?, maxBytes: Int, urgency: ConcurrencyLimiter.Urgency) async throws -> HTTPResponse {
         do {
-            return try await send(path: path, query: query, maxBytes: maxBytes)
+            return try await send(path: path, query: query, maxBytes: maxBytes, urgency: urgency)
         } catch var error as ZuoraError {
             error.message = redact(error.message, secrets: await tokens.redactionSecrets())
             throw error
         }
     }
 
-    private func send(path: String, query: String?, maxBytes: Int) async throws -> HTTPResponse {
+    private func send(path: String, query: String?, maxBytes: Int, urgency: ConcurrencyLimiter.Urgency) async throws -> HTTPResponse {
         let call = "GET \(path)" + (query.map { "?\($0)" } ?? "")
         let url = URL(string: customer.baseURL.absoluteString + path + (query.map { "?\($0)" } ?? ""))!
         var token: AccessToken?
@@ -71,7 +73,7 @@ public final class ZuoraClient: Sendable {
                 ("Accept-Encoding", "gzip"), ("Zuora-Track-Id", trackID()),
             ]
             if let entities = customer.entityIDs { headers.append(("Zuora-Entity-Ids", entities)) }
-            try await limiter.acquire()
+            try await limiter.acquire(urgency)
             do {
                 var request = HTTPRequest(method: .get, url: url, headers: headers)
                 request.maxResponseBytes = maxBytes

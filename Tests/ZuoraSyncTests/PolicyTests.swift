@@ -49,6 +49,90 @@ struct PolicyTests {
         #expect(clock.recordedSleeps == [5], "no pause while requests remain")
     }
 
+    private actor OrderLog {
+        var entries: [String] = []
+        func append(_ entry: String) { entries.append(entry) }
+    }
+
+    /// Waits (without a clock) until the limiter has `count` requests queued; gives up when the
+    /// test is cancelled (its time limit), so that a wrong limiter fails the test instead of hanging it.
+    private func waitUntil(_ limiter: ConcurrencyLimiter, holdsWaiting count: Int) async throws {
+        while await limiter.waiting != count {
+            try Task.checkCancellation()
+            await Task.yield()
+        }
+    }
+
+    /// The task's outcome; cancelling the test cancels the task (a request still waiting for a slot).
+    private func outcome(of task: Task<Void, any Error>) async throws {
+        try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
+    }
+
+    @Test(.timeLimit(.minutes(1))) func aFreedSlotGoesToTheLongestWaitingRequestWithListingPagesFirst() async throws {
+        let limiter = ConcurrencyLimiter(maximum: 1, clock: ManualClock())
+        let order = OrderLog()
+        try await limiter.acquire()
+        let export1 = Task { try await limiter.acquire(.normal); await order.append("export 1") }
+        try await waitUntil(limiter, holdsWaiting: 1)
+        let export2 = Task { try await limiter.acquire(.normal); await order.append("export 2") }
+        try await waitUntil(limiter, holdsWaiting: 2)
+        let page = Task { try await limiter.acquire(.first); await order.append("page") }
+        try await waitUntil(limiter, holdsWaiting: 3)
+
+        await limiter.release()
+        try await outcome(of: page)
+        #expect(await limiter.inFlight == 1, "the slot went straight to the page: nothing arriving now can take it")
+        await limiter.release()
+        try await outcome(of: export1)
+        let late = Task { try await limiter.acquire(.normal); await order.append("late") }
+        try await waitUntil(limiter, holdsWaiting: 2)
+        await limiter.release()
+        try await outcome(of: export2)
+        await limiter.release()
+        try await outcome(of: late)
+        #expect(await order.entries == ["page", "export 1", "export 2", "late"])
+        await limiter.release()
+        #expect(await limiter.inFlight == 0)
+    }
+
+    @Test(.timeLimit(.minutes(1))) func afterA429WaitingRequestsStartOnlyOnceFewerThanTheNewLimitAreInFlight() async throws {
+        let limiter = ConcurrencyLimiter(maximum: 4, clock: ManualClock())
+        for _ in 0..<4 { try await limiter.acquire() }
+        await limiter.didHitRateLimit()
+        let waiter = Task { try await limiter.acquire() }
+        try await waitUntil(limiter, holdsWaiting: 1)
+        await limiter.release()
+        await limiter.release()
+        #expect(await limiter.waiting == 1, "two in flight at a limit of 2: no slot free")
+        #expect(await limiter.inFlight == 2)
+        await limiter.release()
+        try await outcome(of: waiter)
+        #expect(await limiter.inFlight == 2)
+        #expect(await limiter.waiting == 0)
+        // Successes grow the limit back, and the slot it adds goes to a waiting request at once.
+        let grown = Task { try await limiter.acquire() }
+        try await waitUntil(limiter, holdsWaiting: 1)
+        for _ in 0..<2 { await limiter.didSucceed() }
+        try await outcome(of: grown)
+        #expect(await limiter.limit == 3)
+        #expect(await limiter.inFlight == 3)
+    }
+
+    @Test(.timeLimit(.minutes(1))) func aRequestCancelledWhileWaitingLeavesTheQueueAndTheSlotGoesToTheNext() async throws {
+        let limiter = ConcurrencyLimiter(maximum: 1, clock: ManualClock())
+        try await limiter.acquire()
+        let cancelled = Task { try await limiter.acquire() }
+        try await waitUntil(limiter, holdsWaiting: 1)
+        let next = Task { try await limiter.acquire() }
+        try await waitUntil(limiter, holdsWaiting: 2)
+        cancelled.cancel()
+        await #expect(throws: CancellationError.self) { try await cancelled.value }
+        try await waitUntil(limiter, holdsWaiting: 1)
+        await limiter.release()
+        try await outcome(of: next)
+        #expect(await limiter.inFlight == 1, "the slot went to the request still waiting, not to the cancelled one")
+    }
+
     @Test func failedJobsCanBeRetriedForgottenAndPruned() throws {
         let workspace = try TestWorkspace()
         let queue = JobQueue(dataDirectory: workspace.data)
