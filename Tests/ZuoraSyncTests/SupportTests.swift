@@ -272,3 +272,33 @@ struct BlockingWorkTests {
         #expect(watchdogFired.wait(timeout: .now()) == .timedOut, "the blocked work held the pool's threads")
     }
 }
+
+@Suite("Background flush")
+struct BackgroundFlushTests {
+    @Test func aFlushStartsOnceEnoughWasWrittenAndOnlyOneRunsAtATime() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("flush-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let flush = BackgroundFlush(containing: directory, threshold: 100)
+        flush.wrote(60)
+        #expect(flush.started == 0, "under the threshold")
+        flush.wrote(60)
+        #expect(flush.started == 1)
+        // Written while that flush may still run: counted for the next one, never a second at once.
+        flush.wrote(30)
+        await flush.waitUntilIdle()
+        #expect(flush.started == 1, "30 bytes since the last flush began")
+        flush.wrote(70)
+        await flush.waitUntilIdle()
+        #expect(flush.started == 2)
+    }
+
+    @Test func aFailingFlushIsLeftToTheStagesOwnFlush() async throws {
+        let missing = FileManager.default.temporaryDirectory.appendingPathComponent("flush-missing-\(UUID().uuidString)")
+        let flush = BackgroundFlush(containing: missing, threshold: 1)
+        flush.wrote(10)
+        await flush.waitUntilIdle()
+        #expect(flush.started == 1)
+        #expect(throws: FileError.self) { try AtomicFile.flushFileSystem(containing: missing) }
+    }
+}

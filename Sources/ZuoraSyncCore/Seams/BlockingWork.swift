@@ -26,6 +26,11 @@ public enum BlockingWork {
         }
     }
 
+    /// Starts `work` on a thread outside the cooperative pool and returns at once.
+    public static func start(_ work: @escaping @Sendable () -> Void) {
+        queue.async(execute: work)
+    }
+
     /// Whether the calling code runs on one of these threads (tests).
     static var isCurrentThread: Bool { DispatchQueue.getSpecific(key: marker) != nil }
 }
