@@ -23,6 +23,10 @@ public struct PipelineRunner: Sendable {
     public var events: any RunEventSink
     /// The store (`--store`, `store:`): SQLite in the data directory unless PostgreSQL is chosen.
     public var storeLocation: StoreLocation = .sqlite(path: nil)
+    /// The store the last run opened at `storeLocation`, kept for the caller (the command writes
+    /// the metrics file from a PostgreSQL store's job queue after the run: one connection and one
+    /// schema check fewer than opening it again).
+    public let openedStore = OpenedStore()
     /// Caps how many published items a streaming stage holds before its producer waits
     /// (`StageContext.partials(of:holdingAtMost:)`); nil keeps each stage's own. Tests set 1, so
     /// that every producer waits on every item.
@@ -104,7 +108,7 @@ public struct PipelineRunner: Sendable {
         defer { eventLog.close() }
         let sink = RunEventFanOut([eventLog, events])
         let options = manifest.options
-        let store = try Store.opening(storeLocation, dataDirectory: dataDirectory, environment: environment, readOnly: options.dryRun)
+        let store = openedStore.keep(try Store.opening(storeLocation, dataDirectory: dataDirectory, environment: environment, readOnly: options.dryRun))
         let pending = manifest.customers.filter { manifest.result(for: $0)?.status != .succeeded }
         let superseding = manifest.passes > 1 ? Self.supersedingRuns(of: manifest, in: dataDirectory.manifests()) : [:]
         let limit = manifest.pipeline.customerConcurrency
@@ -402,7 +406,7 @@ public struct PipelineRunner: Sendable {
             summary.warnings = completed.reduce(0) { $0 + $1.commit.warnings.count }
             for stage in completed { summary.stageCounts[stage.kind.name] = stage.commit.counts }
             summary.requests = reporter.tally
-            let totals = try store.counts(customerSlug: customer.id)
+            let totals = try store.workflowAndTaskCounts(customerSlug: customer.id)
             summary.workflows = totals.workflows
             summary.tasks = totals.tasks
             result.summary = summary

@@ -699,11 +699,22 @@ public final class Store: Sendable {
     /// Workflow, task and linkage counts of a customer.
     public func counts(customerSlug: String) throws -> (workflows: Int, tasks: Int, linkages: Int) {
         try read { db in
-            let w = try db.scalar(Int.self, "SELECT COUNT(*) FROM workflows w JOIN customers c ON c.id = w.customer_id WHERE c.slug = ?", customerSlug) ?? 0
-            let t = try db.scalar(Int.self, "SELECT COUNT(*) FROM tasks t JOIN workflows w ON w.id = t.workflow_id JOIN customers c ON c.id = w.customer_id WHERE c.slug = ?", customerSlug) ?? 0
+            let (w, t) = try Self.workflowAndTaskCounts(customerSlug, db)
             let l = try db.scalar(Int.self, "SELECT COUNT(*) FROM linkages l JOIN workflows w ON w.id = l.workflow_id JOIN customers c ON c.id = w.customer_id WHERE c.slug = ?", customerSlug) ?? 0
             return (w, t, l)
         }
+    }
+
+    /// The counts a run's summary shows, without the linkages' (a third of the time of `counts`
+    /// on PostgreSQL, where an unchanged resync spends several milliseconds counting).
+    public func workflowAndTaskCounts(customerSlug: String) throws -> (workflows: Int, tasks: Int) {
+        try read { db in try Self.workflowAndTaskCounts(customerSlug, db) }
+    }
+
+    private static func workflowAndTaskCounts(_ customerSlug: String, _ db: any SQLSession) throws -> (workflows: Int, tasks: Int) {
+        let w = try db.scalar(Int.self, "SELECT COUNT(*) FROM workflows w JOIN customers c ON c.id = w.customer_id WHERE c.slug = ?", customerSlug) ?? 0
+        let t = try db.scalar(Int.self, "SELECT COUNT(*) FROM tasks t JOIN workflows w ON w.id = t.workflow_id JOIN customers c ON c.id = w.customer_id WHERE c.slug = ?", customerSlug) ?? 0
+        return (w, t)
     }
 
     /// Rows of the workflows table for a customer, for the snapshot index.

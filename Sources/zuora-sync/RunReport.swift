@@ -4,6 +4,7 @@ import ZuoraSyncCore
 import ZuoraSyncEngine
 import ZuoraSyncJobs
 import ZuoraSyncStages
+import ZuoraSyncStore
 
 /// Runs a pipeline in this process and prints the result: shared by `run`, `resume` and `sync --sync`.
 enum RunReport {
@@ -14,7 +15,7 @@ enum RunReport {
         let manifest = try await Signals.cancellingOnSignal {
             try await runner.start(pipeline: definition, pipelinePath: pipelinePath, customers: customers, options: options)
         }
-        try finish(manifest, global: global, json: json || display.events)
+        try finish(manifest, global: global, json: json || display.events, store: runner.openedStore.store)
     }
 
     /// Resumes a run and reports it like `runNow`.
@@ -24,7 +25,7 @@ enum RunReport {
         let target = try probe.runToResume(runID)
         let runner = try makeRunner(global, http: target?.pipeline.http ?? HTTPSettings(), events: display.sink(json: json, global: global))
         let manifest = try await Signals.cancellingOnSignal { try await runner.resume(runID: runID, customers: customers) }
-        try finish(manifest, global: global, json: json || display.events)
+        try finish(manifest, global: global, json: json || display.events, store: runner.openedStore.store)
     }
 
     static func makeRunner(_ global: GlobalOptions, http: HTTPSettings, events: any RunEventSink = NoRunEvents()) throws -> PipelineRunner {
@@ -34,11 +35,14 @@ enum RunReport {
         return runner
     }
 
-    private static func finish(_ manifest: RunManifest, global: GlobalOptions, json: Bool) throws {
+    /// `store`: the one the run used, whose connections the metrics file's job queue reuses.
+    private static func finish(_ manifest: RunManifest, global: GlobalOptions, json: Bool, store: Store?) throws {
         // A dry run changes nothing outside its run directory, the metrics file included.
         if !manifest.options.dryRun {
+            let isPostgreSQL = (try? global.storeLocation().isPostgreSQL) == true
+            let queue: (any JobQueueing)? = !isPostgreSQL ? nil : store.map { PostgresJobQueue(store: $0) } ?? (try? global.jobQueue())
             do { try MetricsFile.write(dataDirectory: global.dataDirectory, customers: (try? global.loadCustomers().map(\.id)) ?? [],
-                                                queue: (try? global.storeLocation().isPostgreSQL) == true ? try? global.jobQueue() : nil) } catch {
+                                       queue: queue) } catch {
                 global.logger.warning("metrics.write_failed", metadata: ["file": "\(global.dataDirectory.metricsFile.path)", "error": "\(error)"])
             }
         }

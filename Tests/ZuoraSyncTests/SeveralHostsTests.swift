@@ -138,6 +138,23 @@ struct SeveralHostsTests {
         #expect(try store.exportHashes(customerSlug: "globex") == expected["globex"]!.hashes)
     }
 
+    /// `run` on a PostgreSQL store writes the shared queue (its jobs table, which jobs queued
+    /// from another host fill) into the metrics file, through the connections the run used.
+    @Test func aRunOnAPostgreSQLStoreCountsTheSharedQueueInItsMetricsFile() async throws {
+        let location = try TestPostgres.freshDatabase()
+        let server = try MockServerProcess(fixtures: workspace.fixtures)
+        let customers = try customersFile([(id: "globex", tenant: "globex"), (id: "hooli", tenant: "hooli")], server: server, store: location.url)
+        let queued = try await CommandLineRunner.run(["sync", "--all", "--customers", customers, "--data-dir", dataDirectory("host-a")],
+                                                     in: TestWorkspace.repositoryRoot)
+        #expect(queued.exitCode == 0, "\(queued.stderr)")
+        let run = try await CommandLineRunner.run(["run", "--customer", "globex", "--customers", customers, "--quiet",
+                                                   "--data-dir", dataDirectory("host-b")], in: TestWorkspace.repositoryRoot)
+        #expect(run.exitCode == 0, "\(run.stderr)")
+        let metrics = try String(contentsOfFile: dataDirectory("host-b") + "/metrics/zuora_sync.prom", encoding: .utf8)
+        #expect(metrics.contains("zuora_sync_queue_jobs{state=\"waiting\"} 2"), "\(metrics)")
+        #expect(metrics.contains("zuora_sync_last_run_success{customer=\"globex\"} 1"), "\(metrics)")
+    }
+
     /// The store commands through the binary: an SQLite installation copied to PostgreSQL holds
     /// the same rows, and a host with an empty data directory rebuilds the snapshots from it.
     @Test func storeCopyCheckAndSnapshotsRebuildThroughTheCommandLine() async throws {
