@@ -61,16 +61,20 @@ def fail(message):
 def measure(args, cwd=None):
     """Runs a command under GNU time; returns (seconds, peak RSS in MB).
 
+    The seconds are the wall time around GNU time, to the millisecond (its own `%e` has 10 ms
+    steps: too coarse for runs of 0.1 s, whose ratios are targets); its peak RSS is the child's.
     The file system is synced first (not timed): a full sync of 20,000 leaves about 1.7 GB to
     write back, and a run started meanwhile shared the 2 cores with that writeback."""
     os.sync()
     with tempfile.NamedTemporaryFile("r", suffix=".time") as out:
-        result = subprocess.run(["/usr/bin/time", "-f", "%e %M", "-o", out.name] + args, cwd=cwd,
+        started = time.perf_counter()
+        result = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", out.name] + args, cwd=cwd,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        seconds = round(time.perf_counter() - started, 3)
         if result.returncode != 0:
             fail(f"failed ({result.returncode}): {' '.join(args)}\n{result.stderr[-2000:]}")
-        seconds, kb = out.read().split()[-2:]
-        return float(seconds), int(kb) / 1024
+        kb = out.read().split()[-1]
+        return seconds, int(kb) / 1024
 
 
 def median(values):
@@ -367,7 +371,7 @@ def print_table(results):
         print(f"\nstore backends, {pg['workflows']} workflows in process")
         print(f"  {'store':>10}  {'full s':>7}  {'unch s':>7}")
         for backend in ("sqlite", "postgresql"):
-            print(f"  {backend:>10}  {pg[backend]['full']:7.2f}  {pg[backend]['unchanged']:7.2f}")
+            print(f"  {backend:>10}  {pg[backend]['full']:7.3f}  {pg[backend]['unchanged']:7.3f}")
         print(f"  {'pg/sqlite':>10}  {pg['full_ratio']:6.2f}x  {pg['unchanged_ratio']:6.2f}x")
     print("\ntargets")
     for row in results["targets"]:
