@@ -83,9 +83,9 @@ public struct DownloadExports: StageKind {
         // flush before the commit has little left to do.
         let flusher = BackgroundFlush(containing: exportsDirectory)
         // The client's limiter bounds requests in flight (listing and exports together); this many
-        // workers keep it busy. (Twice as many, so that a slot serves another request while a
-        // worker writes the export it got, measured no faster at 20 ms and concurrency 8, and
-        // would interleave a workflow's retries with another's requests.)
+        // workers keep it busy. (Twice as many workers, so that a slot serves another request
+        // while a worker writes the export it got, were no faster at 20 ms and concurrency 8, and
+        // interleaved a workflow's retries with other workflows' requests.)
         let workers = client.limiter.maximum
         let queue = WorkQueue<ListedWorkflow>()
         let tally = Tally()

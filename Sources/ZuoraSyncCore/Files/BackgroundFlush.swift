@@ -10,7 +10,7 @@ import Foundation
 /// pool. A background flush only helps: its failure is not reported (the stage's own flush, which
 /// the commit waits for, is).
 public final class BackgroundFlush: @unchecked Sendable {
-    // @unchecked: `unflushedBytes` and `isFlushing` are only touched under `lock`.
+    // @unchecked: `unflushedBytes`, `isFlushing` and `flushes` are only touched under `lock`.
     private let lock = NSLock()
     private let directory: URL
     private let threshold: Int
@@ -33,7 +33,8 @@ public final class BackgroundFlush: @unchecked Sendable {
     /// Background flushes started so far (tests).
     public var started: Int { lock.withLock { flushes } }
 
-    /// Returns once no background flush runs.
+    /// Returns once no background flush runs (the stage calls it before its own flush, so that
+    /// none outlives a stage that finishes).
     public func waitUntilIdle() async {
         _ = try? await BlockingWork.run { [running] in running.wait() }
     }
