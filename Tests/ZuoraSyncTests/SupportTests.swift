@@ -275,7 +275,7 @@ struct BlockingWorkTests {
 
 @Suite("Background flush")
 struct BackgroundFlushTests {
-    @Test func aFlushStartsOnceEnoughWasWrittenAndOnlyOneRunsAtATime() async throws {
+    @Test func aFlushStartsOnceEnoughWasWrittenSinceTheLastOneBegan() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("flush-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
