@@ -132,6 +132,11 @@ private struct WaiterQueue {
         if head == items.count {
             items.removeAll(keepingCapacity: true)
             head = 0
+        } else if head > 64, head * 2 > items.count {
+            // A queue that never empties (waiting all through a stage after a 429) keeps only
+            // the requests still waiting.
+            items.removeFirst(head)
+            head = 0
         }
         return item.continuation
     }

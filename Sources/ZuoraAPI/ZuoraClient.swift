@@ -78,10 +78,11 @@ public final class ZuoraClient: Sendable {
                 var request = HTTPRequest(method: .get, url: url, headers: headers)
                 request.maxResponseBytes = maxBytes
                 let response = try await transport.send(request)
-                await limiter.release()
+                // The pause first: the slot goes straight to a waiting request, which must see it.
                 if let pause = await limiter.observe(remaining: response.header("RateLimit-Remaining"), reset: response.header("RateLimit-Reset")) {
                     events?.wait(seconds: pause, reason: "RateLimit-Remaining 0 on \(call)")
                 }
+                await limiter.release()
                 return response
             } catch {
                 await limiter.release()

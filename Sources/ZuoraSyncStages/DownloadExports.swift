@@ -154,7 +154,7 @@ public struct DownloadExports: StageKind {
         failed.sort { $0.id < $1.id }
         // Exports were written without a per-file fsync; one flush before the stage can commit,
         // off the cooperative pool (save-workflows and extract-tasks still run on it).
-        await flusher.waitUntilIdle()
+        try await flusher.finish()
         if !downloaded.isEmpty { try await BlockingWork.run { try AtomicFile.flushFileSystem(containing: exportsDirectory) } }
         let warnings = failed.map { item in
             "workflow \(item.id) (\(item.name)): export failed: \(item.status.map { "HTTP \($0) " } ?? "")\(item.message); the stored copy is kept"

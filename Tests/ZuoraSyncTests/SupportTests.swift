@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import ZuoraAPI
 @testable import ZuoraSyncCore
@@ -284,21 +285,48 @@ struct BackgroundFlushTests {
         #expect(flush.started == 0, "under the threshold")
         flush.wrote(60)
         #expect(flush.started == 1)
-        // Written while that flush may still run: counted for the next one, never a second at once.
         flush.wrote(30)
-        await flush.waitUntilIdle()
+        try await flush.finish()
         #expect(flush.started == 1, "30 bytes since the last flush began")
         flush.wrote(70)
-        await flush.waitUntilIdle()
+        try await flush.finish()
         #expect(flush.started == 2)
     }
 
-    @Test func aFailingFlushIsLeftToTheStagesOwnFlush() async throws {
-        let missing = FileManager.default.temporaryDirectory.appendingPathComponent("flush-missing-\(UUID().uuidString)")
-        let flush = BackgroundFlush(containing: missing, threshold: 1)
+    /// Flushes that wait for the test: what is written during one starts the next when it ends,
+    /// never a second one beside it.
+    @Test func whatIsWrittenDuringAFlushStartsTheNextOneAfterIt() async throws {
+        let proceed = DispatchSemaphore(value: 0)
+        let running = Mutex((now: 0, most: 0))
+        let flush = BackgroundFlush(threshold: 100) {
+            running.withLock { $0.now += 1; $0.most = max($0.most, $0.now) }
+            _ = proceed.wait(timeout: .now() + 60)   // a watchdog: a wrong flush fails the test, not hangs it
+            running.withLock { $0.now -= 1 }
+        }
+        flush.wrote(150)
+        flush.wrote(150)
+        #expect(flush.started == 1, "the first flush still runs")
+        proceed.signal()
+        proceed.signal()
+        try await flush.finish()
+        #expect(flush.started == 2)
+        #expect(running.withLock { $0.most } == 1)
+    }
+
+    struct FlushFailed: Error {}
+
+    /// Linux reports a write-back error to one syncfs only: the one a background flush meets is
+    /// the stage's to throw, before it commits.
+    @Test func theFirstErrorABackgroundFlushMeetsIsThrownByFinish() async throws {
+        let calls = Mutex(0)
+        let flush = BackgroundFlush(threshold: 1) {
+            let call = calls.withLock { $0 += 1; return $0 }
+            if call == 1 { throw FlushFailed() }
+        }
         flush.wrote(10)
-        await flush.waitUntilIdle()
-        #expect(flush.started == 1)
-        #expect(throws: FileError.self) { try AtomicFile.flushFileSystem(containing: missing) }
+        await #expect(throws: FlushFailed.self) { try await flush.finish() }
+        flush.wrote(10)
+        await #expect(throws: FlushFailed.self, "kept until the stage is done") { try await flush.finish() }
+        #expect(calls.withLock { $0 } == 2)
     }
 }

@@ -7,22 +7,29 @@ import Foundation
 /// downloads, 18 ms after 200 exports (`perf trace -e syncfs`).
 ///
 /// At most one flush runs at a time, on a thread of `BlockingWork`, never on the cooperative
-/// pool. A background flush only helps: its failure is not reported (the stage's own flush, which
-/// the commit waits for, is).
+/// pool. The first error a flush meets is kept and thrown by `finish`: Linux reports a write-back
+/// error to one `syncfs` only (the first after it, on a descriptor opened before it was seen), so
+/// the stage's own flush afterwards would not.
 public final class BackgroundFlush: @unchecked Sendable {
-    // @unchecked: `unflushedBytes`, `isFlushing` and `flushes` are only touched under `lock`.
+    // @unchecked: `unflushedBytes`, `isFlushing`, `flushes` and `firstError` are only touched under `lock`.
     private let lock = NSLock()
-    private let directory: URL
     private let threshold: Int
+    private let flush: @Sendable () throws -> Void
     private var unflushedBytes = 0
     private var isFlushing = false
     private var flushes = 0
+    private var firstError: (any Error)?
     private let running = DispatchGroup()
 
     /// `threshold`: bytes written since the last flush began that start the next one.
-    public init(containing directory: URL, threshold: Int = 1 << 20) {
-        self.directory = directory
+    public convenience init(containing directory: URL, threshold: Int = 1 << 20) {
+        self.init(threshold: threshold) { try AtomicFile.flushFileSystem(containing: directory) }
+    }
+
+    /// `flush`: what a flush does (tests).
+    init(threshold: Int, flush: @escaping @Sendable () throws -> Void) {
         self.threshold = max(1, threshold)
+        self.flush = flush
     }
 
     /// Counts `bytes` written; starts a flush when enough were and none is running.
@@ -33,10 +40,13 @@ public final class BackgroundFlush: @unchecked Sendable {
     /// Background flushes started so far (tests).
     public var started: Int { lock.withLock { flushes } }
 
-    /// Returns once no background flush runs (the stage calls it before its own flush, so that
-    /// none outlives a stage that finishes).
-    public func waitUntilIdle() async {
-        _ = try? await BlockingWork.run { [running] in running.wait() }
+    /// Returns once no background flush runs (none outlives the stage), then throws the first
+    /// error one met.
+    public func finish() async throws {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            running.notify(queue: .global()) { continuation.resume() }
+        }
+        if let error = lock.withLock({ firstError }) { throw error }
     }
 
     private func takeTurn(adding bytes: Int) -> Bool {
@@ -53,7 +63,7 @@ public final class BackgroundFlush: @unchecked Sendable {
 
     private func flushInBackground() {
         BlockingWork.start { [self] in
-            try? AtomicFile.flushFileSystem(containing: directory)
+            do { try flush() } catch { lock.withLock { if firstError == nil { firstError = error } } }
             lock.withLock { isFlushing = false }
             // What was written meanwhile starts the next one.
             if takeTurn(adding: 0) { flushInBackground() }
