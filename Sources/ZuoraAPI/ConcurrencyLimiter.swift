@@ -115,35 +115,17 @@ public actor ConcurrencyLimiter {
     }
 }
 
-/// Waiting requests in arrival order, taken from the front without moving the rest.
+/// Requests waiting for a slot, in arrival order.
 private struct WaiterQueue {
-    private var items: [(id: Int, continuation: CheckedContinuation<Void, any Error>)] = []
-    private var head = 0
+    private var queue = FIFOQueue<(id: Int, continuation: CheckedContinuation<Void, any Error>)>()
 
-    var isEmpty: Bool { head == items.count }
-    var count: Int { items.count - head }
+    var isEmpty: Bool { queue.isEmpty }
+    var count: Int { queue.count }
 
-    mutating func append(_ id: Int, _ continuation: CheckedContinuation<Void, any Error>) { items.append((id, continuation)) }
+    mutating func append(_ id: Int, _ continuation: CheckedContinuation<Void, any Error>) { queue.append((id, continuation)) }
 
-    mutating func popFirst() -> CheckedContinuation<Void, any Error>? {
-        guard head < items.count else { return nil }
-        let item = items[head]
-        head += 1
-        if head == items.count {
-            items.removeAll(keepingCapacity: true)
-            head = 0
-        } else if head > 64, head * 2 > items.count {
-            // A queue that never empties (waiting all through a stage after a 429) keeps only
-            // the requests still waiting.
-            items.removeFirst(head)
-            head = 0
-        }
-        return item.continuation
-    }
+    mutating func popFirst() -> CheckedContinuation<Void, any Error>? { queue.popFirst()?.continuation }
 
     /// Takes out the request `id` if it still waits.
-    mutating func remove(_ id: Int) -> CheckedContinuation<Void, any Error>? {
-        guard let index = items[head...].firstIndex(where: { $0.id == id }) else { return nil }
-        return items.remove(at: index).continuation
-    }
+    mutating func remove(_ id: Int) -> CheckedContinuation<Void, any Error>? { queue.remove { $0.id == id }?.continuation }
 }

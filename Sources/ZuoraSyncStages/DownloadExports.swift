@@ -231,8 +231,7 @@ public struct DownloadExports: StageKind {
 
 /// Work handed to a fixed number of workers as it arrives; `next` waits for more until closed.
 actor WorkQueue<Item: Sendable> {
-    private var items: [Item] = []
-    private var head = 0
+    private var items = FIFOQueue<Item>()
     private var waiting: [CheckedContinuation<Item?, Never>] = []
     private var isClosed = false
 
@@ -247,24 +246,13 @@ actor WorkQueue<Item: Sendable> {
     /// what is still queued (a failure: the workers stop).
     func close(discarding: Bool = false) {
         isClosed = true
-        if discarding {
-            items = []
-            head = 0
-        }
+        if discarding { items.removeAll() }
         for waiter in waiting { waiter.resume(returning: nil) }
         waiting = []
     }
 
     func next() async -> Item? {
-        if head < items.count {
-            let item = items[head]
-            head += 1
-            if head > 1024, head * 2 > items.count {
-                items.removeFirst(head)
-                head = 0
-            }
-            return item
-        }
+        if let item = items.popFirst() { return item }
         if isClosed { return nil }
         return await withCheckedContinuation { waiting.append($0) }
     }

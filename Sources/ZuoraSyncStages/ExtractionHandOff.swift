@@ -1,4 +1,5 @@
 import Synchronization
+import ZuoraSyncCore
 import ZuoraSyncStore
 
 /// Tasks that download-exports extracted from an export it had just parsed, kept for extract-tasks,
@@ -28,8 +29,7 @@ public final class ExtractionHandOff: Sendable {
         var entries: [Key: Entry] = [:]
         /// Keys in the order they came, with their entry's sequence; a place whose entry was taken
         /// or kept again since is skipped when the oldest are dropped.
-        var order: [(key: Key, sequence: Int)] = []
-        var head = 0
+        var order = FIFOQueue<(key: Key, sequence: Int)>()
         var sequence = 0
         var bytes = 0
         var taken = 0
@@ -56,21 +56,16 @@ public final class ExtractionHandOff: Sendable {
             }
             state.order.append((key, state.sequence))
             state.bytes += bytes
-            while state.bytes > byteLimit, state.head < state.order.count {
-                let oldest = state.order[state.head]
-                state.head += 1
+            while state.bytes > byteLimit, let oldest = state.order.popFirst() {
                 if state.entries[oldest.key]?.sequence == oldest.sequence, let entry = state.entries.removeValue(forKey: oldest.key) {
                     state.bytes -= entry.bytes
                     state.dropped += 1
                 }
             }
             // Places of entries taken since are forgotten too: `order` stays about as long as `entries`.
-            if state.order.count - state.head > 2 * state.entries.count + 1024 {
-                state.order = state.order[state.head...].filter { place in state.entries[place.key]?.sequence == place.sequence }
-                state.head = 0
-            } else if state.head > 1024, state.head * 2 > state.order.count {
-                state.order.removeFirst(state.head)
-                state.head = 0
+            if state.order.count > 2 * state.entries.count + 1024 {
+                let entries = state.entries
+                state.order.keep { place in entries[place.key]?.sequence == place.sequence }
             }
         }
     }
@@ -89,8 +84,7 @@ public final class ExtractionHandOff: Sendable {
     func removeAll() {
         state.withLock { state in
             state.entries = [:]
-            state.order = []
-            state.head = 0
+            state.order.removeAll()
             state.bytes = 0
         }
     }
@@ -98,6 +92,6 @@ public final class ExtractionHandOff: Sendable {
     /// Extractions held now, their exports' bytes, how many were taken, how many were dropped to
     /// stay in bounds, and the places kept in order (for tests).
     var usage: (count: Int, bytes: Int, taken: Int, dropped: Int, places: Int) {
-        state.withLock { ($0.entries.count, $0.bytes, $0.taken, $0.dropped, $0.order.count - $0.head) }
+        state.withLock { ($0.entries.count, $0.bytes, $0.taken, $0.dropped, $0.order.count) }
     }
 }

@@ -330,3 +330,39 @@ struct BackgroundFlushTests {
         #expect(calls.withLock { $0 } == 2)
     }
 }
+
+@Suite("FIFO queue")
+struct FIFOQueueTests {
+    /// Many more items through it than it ever holds: still in order, whatever it dropped behind.
+    @Test func itemsComeOutInOrderAcrossManyCompactions() {
+        var queue = FIFOQueue<Int>()
+        var next = 0
+        var expected = 0
+        for round in 0..<500 {
+            for _ in 0..<(round % 7 + 1) { queue.append(next); next += 1 }
+            for _ in 0..<(round % 5 + 1) {
+                guard let item = queue.popFirst() else { break }
+                #expect(item == expected)
+                expected += 1
+            }
+        }
+        #expect(queue.count == next - expected)
+        while let item = queue.popFirst() { #expect(item == expected); expected += 1 }
+        #expect(expected == next && queue.isEmpty && queue.popFirst() == nil)
+    }
+
+    @Test func itemsAreTakenOutOrKeptByWhatTheyAre() {
+        var queue = FIFOQueue<Int>()
+        for item in 0..<10 { queue.append(item) }
+        _ = queue.popFirst()
+        #expect(queue.remove { $0 % 4 == 0 } == 4, "the oldest match still there (0 was taken)")
+        #expect(queue.remove { $0 > 100 } == nil)
+        queue.keep { $0 % 2 == 1 }
+        var rest: [Int] = []
+        while let item = queue.popFirst() { rest.append(item) }
+        #expect(rest == [1, 3, 5, 7, 9])
+        queue.append(1)
+        queue.removeAll()
+        #expect(queue.isEmpty && queue.count == 0)
+    }
+}
